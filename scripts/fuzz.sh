@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds the fuzz targets with clang + libFuzzer + ASan/UBSan into build-fuzz/ and runs each one for
+# SECONDS (default 60) on a scratch copy of its corpus. New crashers are left in build-fuzz/crashes/:
+# add them to tests/fuzz/corpus/<target>/ as regression inputs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+scripts/install-deps.sh --with-tests
+if [[ ! -f build-fuzz/build.ninja ]]; then
+  CXX=clang++ meson setup build-fuzz --wrap-mode=nodownload -Dfuzzing_engine=libfuzzer \
+    -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized -Dbenchmarks=disabled
+fi
+targets=()
+for corpus in tests/fuzz/corpus/*/; do
+  name=$(basename "$corpus")
+  [[ -f tests/fuzz/${name}_fuzz.cpp ]] && targets+=("$name")
+done
+ninja -C build-fuzz $(printf 'tests/fuzz/%s_fuzz ' "${targets[@]}")
+mkdir -p build-fuzz/crashes
+failed=0
+for name in "${targets[@]}"; do
+  work=$(mktemp -d)
+  cp -r "tests/fuzz/corpus/$name/." "$work/"
+  echo "fuzzing $name for ${seconds}s" >&2
+  if ! UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+      "build-fuzz/tests/fuzz/${name}_fuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+      -artifact_prefix="build-fuzz/crashes/${name}-" -print_final_stats=1 "$work" >"build-fuzz/${name}.log" 2>&1; then
+    echo "fuzz target $name failed; see build-fuzz/${name}.log" >&2
+    tail -40 "build-fuzz/${name}.log" >&2
+    failed=1
+  else
+    grep -E '^stat::number_of_executed_units' "build-fuzz/${name}.log" >&2 || true
+  fi
+  rm -rf "$work"
+done
+exit $failed

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages tern needs, idempotently: nothing happens when all are present.
+# --no-install-recommends matters: libasio-dev recommends libssl-dev, whose OpenSSL headers would sit
+# next to wolfSSL's compatibility headers.
+set -euo pipefail
+
+build_packages=(
+  g++ meson ninja-build pkg-config cmake
+  libasio-dev libwolfssl-dev libpugixml-dev libfmt-dev doctest-dev
+  libsqlite3-dev libidn-dev libtomlplusplus-dev libexpected-dev
+)
+test_packages=(
+  clang libclang-rt-14-dev   # libFuzzer runs of the fuzz targets
+  python3 python3-slixmpp    # interoperability test with a real client library
+  openssl                    # certificate inspection in tests
+)
+
+packages=("${build_packages[@]}")
+if [[ "${1:-}" == "--with-tests" ]]; then
+  packages+=("${test_packages[@]}")
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+sudo=()
+[[ $(id -u) -eq 0 ]] || sudo=(sudo)
+echo "installing: ${missing[*]}" >&2
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
