@@ -1,0 +1,35 @@
+#pragma once
+
+// SCRAM-SHA-1 / SCRAM-SHA-256 and their -PLUS variants (RFC 5802, RFC 7677), server side.
+// Channel binding per RFC 5929 / RFC 9266: the c= attribute must be base64(gs2-header + cb-data).
+// SCRAM logins never run PBKDF2 (the stored keys suffice), so they are not blocking.
+#include "sasl/mechanism.hpp"
+
+namespace tern::sasl {
+
+class Scram final : public Mechanism {
+public:
+    Scram(crypto::Hash hash, bool plus, ServerContext ctx);
+
+    Step start(std::optional<std::string_view> initial_response) override;
+    Step step(std::string_view response) override;
+
+private:
+    enum class State { AwaitingClientFirst, AwaitingClientFinal, Done };
+
+    Step client_first(std::string_view message);
+    Step client_final(std::string_view message);
+    Step fail(xmpp::SaslFailure failure, std::string_view text);
+    std::string make_server_nonce() const;
+
+    crypto::Hash hash_;
+    bool plus_;
+    ServerContext ctx_;
+    State state_ = State::AwaitingClientFirst;
+    std::string cbind_input_;  // gs2-header + cb-data, expected (decoded) in c=
+    std::string nonce_;        // client nonce + server nonce
+    std::string auth_message_;  // client-first-bare "," server-first "," (client-final-without-proof later)
+    crypto::ScramKeys keys_;
+};
+
+}  // namespace tern::sasl
