@@ -1,0 +1,142 @@
+#pragma once
+
+// One TLS connection driven over memory: the caller feeds received ciphertext in and sends what
+// take_outgoing() returns. Nothing here touches a socket or the clock.
+//
+// Server loop: feed(bytes); handshake() until Done (WantRead: read more); then read() after every feed —
+// bytes after the client's Finished may already be application data. After every call, send
+// take_outgoing() if has_outgoing(): handshake records, alerts, tickets, close_notify. After Failed, send
+// the outgoing bytes (usually an alert) and close.
+#include "tls/context.hpp"
+#include "tls/memory_io.hpp"
+
+#include <array>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct WOLFSSL;
+struct WOLFSSL_SESSION;
+
+namespace tern::tls {
+
+enum class Status {
+    Done,      // the handshake is complete / the data was written
+    WantRead,  // everything fed so far is processed: feed more ciphertext
+    Closed,    // the peer sent close_notify
+    Failed,    // fatal: see last_error()
+};
+
+std::string_view to_string(Status status);
+
+struct ServerOptions {
+    bool direct_tls = false;  // XEP-0368 direct TLS: accept ALPN "xmpp-client"
+};
+
+// A client's resumable session (ticket or session ID and secrets), for a later connection to the same server.
+class Session {
+public:
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+private:
+    explicit Session(WOLFSSL_SESSION* session) : session_(session) {}
+    WOLFSSL_SESSION* session_;
+    friend class Engine;
+};
+
+struct ClientOptions {
+    std::string server_name{};        // SNI (and the name verified when the context verifies)
+    std::vector<std::string> alpn{};  // protocols offered, most preferred first
+    std::shared_ptr<const Session> resume{};  // offered for resumption
+};
+
+class Engine {
+public:
+    static Engine server(std::shared_ptr<const Context> context, ServerOptions options = {});
+    static Engine client(std::shared_ptr<const Context> context, const ClientOptions& options = {});
+
+    Engine(Engine&& other) noexcept;
+    Engine& operator=(Engine&& other) noexcept;
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+    ~Engine();
+
+    void feed(std::string_view ciphertext);
+    bool has_outgoing() const { return !io_.out.empty(); }
+    // Ciphertext to send; the engine keeps no buffer behind.
+    std::string take_outgoing();
+
+    // Done, WantRead or Failed. A client's first call produces the ClientHello.
+    Status handshake();
+    // Appends all plaintext decryptable from what was fed; WantRead, Closed or Failed. Completes the
+    // handshake first if needed.
+    Status read(std::string& plain);
+    // Encrypts `plain` into the outgoing bytes: Done, or Failed. Before the handshake is complete it returns
+    // Failed and sets last_error() but leaves the engine usable.
+    Status write(std::string_view plain);
+    // Queues close_notify (once). No-op before the handshake or after a failure.
+    void shutdown();
+
+    const std::string& last_error() const { return last_error_; }
+    bool handshake_done() const { return state_ == State::Established || state_ == State::Closed; }
+
+    // After the handshake. server_name(): on the server the SNI name the client sent (lower-case, empty
+    // if none), on the client the name it sent.
+    std::string_view server_name() const { return server_name_; }
+    std::string_view alpn() const;              // negotiated protocol, empty if none
+    std::string_view protocol_version() const;  // "TLSv1.3", "TLSv1.2"
+    std::string_view cipher() const;
+    bool is_tls13() const;
+    bool resumed() const;
+    // Client: the session to resume later; nullptr if there is none. Call read() after the handshake first:
+    // TLS 1.3 tickets arrive after it.
+    std::shared_ptr<const Session> session() const;
+
+    // Channel binding data (RFC 5056) for "tls-exporter" (RFC 9266: TLS 1.3, or TLS 1.2 with extended
+    // master secret), "tls-unique" (RFC 5929, TLS 1.2 only) and "tls-server-end-point" (RFC 5929).
+    // nullopt when the type is not defined on this connection.
+    std::optional<std::string> channel_binding(std::string_view type) const;
+    // The types channel_binding() answers here, preferred first (for SASL -PLUS and XEP-0440).
+    std::vector<std::string> channel_binding_types() const;
+
+    // Heap bytes reserved by the engine's own buffers (not wolfSSL's): 0 when idle.
+    std::size_t buffer_capacity() const;
+
+private:
+    enum class Role : unsigned char { Server, Client };
+    enum class State : unsigned char { AwaitingHello, Handshaking, Established, Closed, Failed };
+    static constexpr std::size_t exporter_size = 32;
+
+    Engine(std::shared_ptr<const Context> context, Role role);
+    Status start_server();
+    void scan_server_hello();
+    bool create_ssl(const Context::Domain& domain);
+    void on_established();
+    Status fail(std::string message);
+    Status fail_with(const char* operation, int result);
+    std::optional<std::string> tls_unique() const;
+    std::optional<std::string> end_point_binding() const;
+
+    std::shared_ptr<const Context> context_;
+    const Context::Domain* domain_ = nullptr;
+    WOLFSSL* ssl_ = nullptr;
+    MemoryIo io_;
+    std::string hello_;  // client: the server's first records, until their ServerHello has been scanned
+    std::string server_name_;
+    std::string last_error_;
+    std::array<unsigned char, exporter_size> exporter_{};
+    Role role_;
+    State state_;
+    bool direct_tls_ = false;
+    bool extended_master_secret_ = false;
+    bool has_exporter_ = false;
+    bool close_sent_ = false;
+    bool hello_scanned_ = false;  // client: the ServerHello has been looked at
+};
+
+}  // namespace tern::tls
