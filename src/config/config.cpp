@@ -1,0 +1,557 @@
+#include "config/config.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "xmpp/jid.hpp"
+
+namespace tern::config {
+
+namespace {
+
+// ---- error collection ---------------------------------------------------------------------------
+
+// Remembers where each key was seen (for checks that span keys) and keeps the error that comes first
+// in the file, so the operator always fixes the file top to bottom.
+class Checker {
+public:
+    explicit Checker(std::string file) : file_(std::move(file)) {}
+
+    void fail(const toml::source_region& where, std::string key, std::string message)
+    {
+        const int line = static_cast<int>(where.begin.line);
+        if (error_ && error_->line <= line) return;
+        error_ = ConfigError{file_, line, 0, std::move(key), std::move(message)};
+    }
+
+    void fail(const std::string& key, std::string message) { fail(where(key), key, std::move(message)); }
+
+    void seen(const std::string& key, const toml::source_region& where) { seen_.emplace(key, where); }
+
+    // The place of a key, or of the nearest enclosing key that appeared in the file.
+    toml::source_region where(std::string key) const
+    {
+        for (;;) {
+            if (auto it = seen_.find(key); it != seen_.end()) return it->second;
+            const auto cut = key.find_last_of(".[");
+            if (cut == std::string::npos) return {};
+            key.resize(cut);
+        }
+    }
+
+    bool was_set(const std::string& key) const { return seen_.contains(key); }
+
+    const std::optional<ConfigError>& error() const { return error_; }
+
+private:
+    std::string file_;
+    std::map<std::string, toml::source_region> seen_;
+    std::optional<ConfigError> error_;
+};
+
+// ---- describing values ------------------------------------------------------------------------
+
+// A string in TOML basic-string form, so messages show values the way the operator typed them.
+std::string quote(std::string_view s)
+{
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out = "\"";
+    for (char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += ch;
+        } else if (c < 0x20 || c == 0x7f) {
+            out += "\\u00";
+            out += hex[c >> 4];
+            out += hex[c & 0xf];
+        } else {
+            out += ch;
+        }
+    }
+    return out + '"';
+}
+
+// The offending value for an error message, shortened; containers by kind only.
+std::string describe(const toml::node& node)
+{
+    if (node.is_table()) return "a table";
+    if (node.is_array()) return "an array";
+    std::string text;
+    if (const auto* s = node.as_string()) {
+        text = quote(s->get());
+    } else {
+        std::ostringstream out;
+        out << toml::node_view<const toml::node>{node};
+        text = std::move(out).str();
+    }
+    constexpr std::size_t max_length = 64;
+    if (text.size() > max_length) text = text.substr(0, max_length) + "...";
+    return text;
+}
+
+bool is_bare_key(std::string_view name)
+{
+    return !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+        return std::isalnum(c) || c == '_' || c == '-';
+    });
+}
+
+std::string join_key(std::string_view prefix, std::string_view name)
+{
+    std::string key{prefix};
+    if (!key.empty()) key += '.';
+    key += is_bare_key(name) ? std::string{name} : quote(name);
+    return key;
+}
+
+std::string element_key(const std::string& key, std::size_t index)
+{
+    return key + '[' + std::to_string(index) + ']';
+}
+
+// ---- one helper per value type ----------------------------------------------------------------
+
+// A handler validates one value and stores it; `key` is the dotted name used in errors.
+using Handler = std::function<void(Checker&, const toml::node&, const std::string& key)>;
+
+struct Field {
+    std::string_view name;
+    Handler handle;
+};
+
+template <class T>
+Handler integer(T& out, std::int64_t min, std::int64_t max)
+{
+    return [&out, min, max](Checker& c, const toml::node& node, const std::string& key) {
+        const auto* value = node.as_integer();
+        if (!value || value->get() < min || value->get() > max) {
+            const char* what = std::is_same_v<T, std::chrono::seconds> ? "a number of seconds" : "an integer";
+            return c.fail(node.source(), key,
+                          std::string{"expected "} + what + " from " + std::to_string(min) + " to " +
+                              std::to_string(max) + ", got " + describe(node));
+        }
+        out = T(value->get());
+    };
+}
+
+Handler boolean(bool& out)
+{
+    return [&out](Checker& c, const toml::node& node, const std::string& key) {
+        if (const auto* value = node.as_boolean()) {
+            out = value->get();
+            return;
+        }
+        c.fail(node.source(), key, "expected true or false, got " + describe(node));
+    };
+}
+
+enum class Empty { Allowed, Refused };
+
+Handler path(std::filesystem::path& out, Empty empty)
+{
+    return [&out, empty](Checker& c, const toml::node& node, const std::string& key) {
+        const auto* value = node.as_string();
+        if (value && (empty == Empty::Allowed || !value->get().empty())) {
+            out = value->get();
+            return;
+        }
+        const char* what = empty == Empty::Allowed ? "a path (a string)" : "a non-empty path";
+        c.fail(node.source(), key, std::string{"expected "} + what + ", got " + describe(node));
+    };
+}
+
+template <class E>
+using Choices = std::vector<std::pair<std::string_view, E>>;
+
+template <class E>
+std::optional<E> choose(const toml::node& node, const Choices<E>& choices)
+{
+    if (const auto* value = node.as_string()) {
+        for (const auto& [name, e] : choices)
+            if (value->get() == name) return e;
+    }
+    return std::nullopt;
+}
+
+template <class E>
+std::string expected_one_of(const Choices<E>& choices)
+{
+    std::string text = "expected one of ";
+    for (std::size_t i = 0; i < choices.size(); ++i) text += (i ? ", " : "") + quote(choices[i].first);
+    return text;
+}
+
+template <class E>
+Handler one_of(E& out, Choices<E> choices)
+{
+    return [&out, choices = std::move(choices)](Checker& c, const toml::node& node, const std::string& key) {
+        if (auto e = choose(node, choices)) {
+            out = *e;
+            return;
+        }
+        c.fail(node.source(), key, expected_one_of(choices) + ", got " + describe(node));
+    };
+}
+
+// An array whose elements each go through `element` (which returns false after reporting an error).
+// Elements are recorded as "key[i]" so later checks can point at them.
+using ElementHandler = std::function<bool(Checker&, const toml::node&, const std::string& key)>;
+
+Handler array_of(std::string_view what, bool allow_empty, std::function<void()> clear, ElementHandler element)
+{
+    return [what, allow_empty, clear = std::move(clear), element = std::move(element)](
+               Checker& c, const toml::node& node, const std::string& key) {
+        const auto* array = node.as_array();
+        if (!array || (!allow_empty && array->empty())) {
+            const std::string size = allow_empty ? "an array of " : "a non-empty array of ";
+            return c.fail(node.source(), key, "expected " + size + std::string{what} + ", got " + describe(node));
+        }
+        clear();
+        for (std::size_t i = 0; i < array->size(); ++i) {
+            const toml::node& item = *array->get(i);
+            const std::string item_key = element_key(key, i);
+            c.seen(item_key, item.source());
+            if (!element(c, item, item_key)) return;
+        }
+    };
+}
+
+Handler domains(std::vector<std::string>& out)
+{
+    return array_of("domain names", false, [&out] { out.clear(); },
+                    [&out](Checker& c, const toml::node& node, const std::string& key) {
+                        const auto* text = node.as_string();
+                        auto prepared = xmpp::Jid::prep_domain(text ? std::string_view{text->get()} : "");
+                        if (!text || !prepared) {
+                            c.fail(node.source(), key, "expected a domain name, got " + describe(node));
+                            return false;
+                        }
+                        if (std::find(out.begin(), out.end(), *prepared) != out.end()) {
+                            c.fail(node.source(), key, "domain " + quote(*prepared) + " is listed twice");
+                            return false;
+                        }
+                        out.push_back(std::move(*prepared));
+                        return true;
+                    });
+}
+
+Handler addresses(std::vector<ListenAddress>& out)
+{
+    return array_of("addresses", true, [&out] { out.clear(); },
+                    [&out](Checker& c, const toml::node& node, const std::string& key) {
+                        const auto* text = node.as_string();
+                        auto address = parse_listen_address(text ? std::string_view{text->get()} : "");
+                        if (!text || !address) {
+                            const std::string why = text ? address.error() : "expected \"IP:port\" or \"[IPv6]:port\"";
+                            c.fail(node.source(), key, why + ", got " + describe(node));
+                            return false;
+                        }
+                        out.push_back(std::move(*address));
+                        return true;
+                    });
+}
+
+Handler mechanisms(std::vector<SaslMechanism>& out)
+{
+    Choices<SaslMechanism> choices;
+    for (auto m : {SaslMechanism::ScramSha256Plus, SaslMechanism::ScramSha256, SaslMechanism::ScramSha1Plus,
+                   SaslMechanism::ScramSha1, SaslMechanism::Plain})
+        choices.emplace_back(to_string(m), m);
+    return array_of("mechanism names", false, [&out] { out.clear(); },
+                    [&out, choices](Checker& c, const toml::node& node, const std::string& key) {
+                        const auto mechanism = choose(node, choices);
+                        if (!mechanism) {
+                            c.fail(node.source(), key, expected_one_of(choices) + ", got " + describe(node));
+                            return false;
+                        }
+                        if (std::find(out.begin(), out.end(), *mechanism) != out.end()) {
+                            c.fail(node.source(), key, "mechanism " + describe(node) + " is listed twice");
+                            return false;
+                        }
+                        out.push_back(*mechanism);
+                        return true;
+                    });
+}
+
+// A table with a fixed set of keys.
+Handler section(std::vector<Field> fields)
+{
+    return [fields = std::move(fields)](Checker& c, const toml::node& node, const std::string& prefix) {
+        const auto* table = node.as_table();
+        if (!table) return c.fail(node.source(), prefix, "expected a table, got " + describe(node));
+        for (const auto& [name, value] : *table) {
+            const std::string key = join_key(prefix, name.str());
+            c.seen(key, name.source());
+            const auto field = std::find_if(fields.begin(), fields.end(),
+                                            [&](const Field& f) { return f.name == name.str(); });
+            if (field != fields.end()) {
+                field->handle(c, value, key);
+                continue;
+            }
+            std::string known;
+            for (const auto& f : fields) known += (known.empty() ? "" : ", ") + std::string{f.name};
+            c.fail(name.source(), key,
+                   std::string{value.is_table() ? "unknown section" : "unknown key"} + " (expected one of: " +
+                       known + ")");
+        }
+    };
+}
+
+Handler certificate_paths(CertificatePaths& out)
+{
+    return section({{"certificate", path(out.certificate, Empty::Allowed)}, {"key", path(out.key, Empty::Allowed)}});
+}
+
+// [tls.domains."example.org"]: one certificate/key table per domain, keyed by the prepared domain.
+Handler tls_domains(std::map<std::string, CertificatePaths>& out, std::map<std::string, std::string>& keys)
+{
+    return [&out, &keys](Checker& c, const toml::node& node, const std::string& prefix) {
+        const auto* table = node.as_table();
+        if (!table) return c.fail(node.source(), prefix, "expected a table, got " + describe(node));
+        for (const auto& [name, value] : *table) {
+            const std::string key = join_key(prefix, name.str());
+            c.seen(key, name.source());
+            auto domain = xmpp::Jid::prep_domain(name.str());
+            if (!domain) {
+                c.fail(name.source(), key, "expected a domain name, got " + quote(name.str()));
+                continue;
+            }
+            if (out.contains(*domain)) {
+                c.fail(name.source(), key, "domain " + quote(*domain) + " is listed twice");
+                continue;
+            }
+            keys.emplace(*domain, key);
+            certificate_paths(out[*domain])(c, value, key);
+        }
+    };
+}
+
+// ---- checks across keys -----------------------------------------------------------------------
+
+void check_listeners(Checker& c, const C2sConfig& c2s)
+{
+    if (c2s.listen.empty() && c2s.direct_tls.empty())
+        return c.fail("c2s.listen", "no listener: c2s.listen and c2s.direct_tls are both empty");
+
+    struct Entry {
+        const ListenAddress* address;
+        std::string key;
+    };
+    std::vector<Entry> all;
+    for (std::size_t i = 0; i < c2s.listen.size(); ++i) all.push_back({&c2s.listen[i], element_key("c2s.listen", i)});
+    for (std::size_t i = 0; i < c2s.direct_tls.size(); ++i)
+        all.push_back({&c2s.direct_tls[i], element_key("c2s.direct_tls", i)});
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        for (std::size_t j = 0; j < i; ++j) {
+            if (*all[i].address != *all[j].address) continue;
+            // Point at the occurrence the operator wrote (a default can't clash with another default).
+            const auto& at = c.was_set(all[i].key) ? all[i] : all[j];
+            c.fail(at.key, "address " + at.address->to_string() + " is listed twice (in " + all[j].key + " and " +
+                               all[i].key + ")");
+        }
+    }
+}
+
+void check_tls(Checker& c, const Config& config, const std::map<std::string, std::string>& domain_keys)
+{
+    const auto& defaults = config.tls.defaults;
+    if (defaults.certificate.empty() != defaults.key.empty()) {
+        const std::string given = defaults.certificate.empty() ? "tls.key" : "tls.certificate";
+        const std::string missing = defaults.certificate.empty() ? "tls.certificate" : "tls.key";
+        c.fail(given, "expected " + missing + " as well (certificate and key go together)");
+    }
+    for (const auto& [domain, paths] : config.tls.domains) {
+        const std::string& key = domain_keys.at(domain);
+        const auto& served = config.server.domains;
+        if (std::find(served.begin(), served.end(), domain) == served.end())
+            c.fail(key, "domain " + quote(domain) + " is not in server.domains");
+        else if (paths.certificate.empty() || paths.key.empty())
+            c.fail(key, "expected both certificate and key for a domain");
+    }
+}
+
+void resolve(std::filesystem::path& p, const std::filesystem::path& base_dir)
+{
+    if (!p.empty() && p.is_relative() && !base_dir.empty()) p = base_dir / p;
+}
+
+void resolve_paths(Config& config, const std::filesystem::path& base_dir)
+{
+    resolve(config.server.data_dir, base_dir);
+    resolve(config.tls.defaults.certificate, base_dir);
+    resolve(config.tls.defaults.key, base_dir);
+    for (auto& [domain, paths] : config.tls.domains) {
+        resolve(paths.certificate, base_dir);
+        resolve(paths.key, base_dir);
+    }
+}
+
+}  // namespace
+
+// ---- public API -------------------------------------------------------------------------------
+
+std::string_view to_string(LogLevel level)
+{
+    switch (level) {
+    case LogLevel::Error: return "error";
+    case LogLevel::Warn: return "warn";
+    case LogLevel::Info: return "info";
+    case LogLevel::Debug: return "debug";
+    }
+    return "?";
+}
+
+std::string_view to_string(SaslMechanism mechanism)
+{
+    switch (mechanism) {
+    case SaslMechanism::ScramSha256Plus: return "SCRAM-SHA-256-PLUS";
+    case SaslMechanism::ScramSha256: return "SCRAM-SHA-256";
+    case SaslMechanism::ScramSha1Plus: return "SCRAM-SHA-1-PLUS";
+    case SaslMechanism::ScramSha1: return "SCRAM-SHA-1";
+    case SaslMechanism::Plain: return "PLAIN";
+    }
+    return "?";
+}
+
+std::string ListenAddress::to_string() const
+{
+    const std::string p = std::to_string(port);
+    return host.find(':') == std::string::npos ? host + ':' + p : '[' + host + "]:" + p;
+}
+
+expected<ListenAddress, std::string> parse_listen_address(std::string_view text)
+{
+    std::string host;
+    std::string_view port;
+    if (text.starts_with('[')) {
+        const auto close = text.find(']');
+        if (close == std::string_view::npos || text.substr(close + 1, 1) != ":")
+            return make_unexpected(std::string{"expected \"[IPv6]:port\""});
+        host = text.substr(1, close - 1);
+        port = text.substr(close + 2);
+        in6_addr v6{};
+        if (inet_pton(AF_INET6, host.c_str(), &v6) != 1)
+            return make_unexpected(std::string{"expected an IPv6 address in the brackets"});
+    } else {
+        const auto colon = text.rfind(':');
+        if (colon == std::string_view::npos) return make_unexpected(std::string{"expected \"IP:port\""});
+        host = text.substr(0, colon);
+        port = text.substr(colon + 1);
+        if (host.find(':') != std::string::npos)
+            return make_unexpected(std::string{"expected an IPv6 address in brackets, as \"[::1]:5222\""});
+        in_addr v4{};
+        if (inet_pton(AF_INET, host.c_str(), &v4) != 1)
+            return make_unexpected(std::string{"expected an IPv4 address (a.b.c.d) before the port"});
+    }
+    unsigned value = 0;
+    const bool digits = !port.empty() && port.size() <= 5 &&
+                        std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+    for (char c : digits ? port : std::string_view{}) value = value * 10 + unsigned(c - '0');
+    if (!digits || value < 1 || value > 65535) return make_unexpected(std::string{"expected a port from 1 to 65535"});
+    return ListenAddress{std::move(host), static_cast<std::uint16_t>(value)};
+}
+
+std::string ConfigError::to_string() const
+{
+    std::string text = file;
+    if (line > 0) text += ':' + std::to_string(line);
+    if (column > 0) text += ':' + std::to_string(column);
+    text += ": ";
+    if (!key.empty()) text += "key '" + key + "': ";
+    return text + message;
+}
+
+Config default_config()
+{
+    return Config{};
+}
+
+expected<Config, ConfigError> load_string(std::string_view toml_text, std::string_view source_name,
+                                          const std::filesystem::path& base_dir)
+{
+    toml::table root;
+    try {
+        root = toml::parse(toml_text, source_name);
+    } catch (const toml::parse_error& e) {
+        return make_unexpected(ConfigError{std::string{source_name}, static_cast<int>(e.source().begin.line),
+                                           static_cast<int>(e.source().begin.column), "",
+                                           std::string{e.description()}});
+    }
+
+    Config config;
+    auto& server = config.server;
+    auto& c2s = config.c2s;
+    auto& limits = config.limits;
+    auto& sasl = config.sasl;
+    std::map<std::string, std::string> tls_domain_keys;
+    // clang-format off
+    const Handler document = section({
+        {"server", section({
+            {"domains", domains(server.domains)},
+            {"data_dir", path(server.data_dir, Empty::Refused)},
+            {"workers", integer(server.workers, 0, 256)},
+            {"log_level", one_of(server.log_level, Choices<LogLevel>{
+                {"error", LogLevel::Error}, {"warn", LogLevel::Warn},
+                {"info", LogLevel::Info}, {"debug", LogLevel::Debug}})},
+        })},
+        {"c2s", section({
+            {"listen", addresses(c2s.listen)},
+            {"direct_tls", addresses(c2s.direct_tls)},
+            {"require_tls", boolean(c2s.require_tls)},
+            {"proxy_protocol", boolean(c2s.proxy_protocol)},
+        })},
+        {"tls", section({
+            {"certificate", path(config.tls.defaults.certificate, Empty::Allowed)},
+            {"key", path(config.tls.defaults.key, Empty::Allowed)},
+            {"domains", tls_domains(config.tls.domains, tls_domain_keys)},
+        })},
+        {"limits", section({
+            {"max_stanza_bytes", integer(limits.max_stanza_bytes, 4096, 16 << 20)},
+            {"max_depth", integer(limits.max_depth, 4, 256)},
+            {"max_attributes", integer(limits.max_attributes, 1, 1024)},
+            {"auth_timeout", integer(limits.auth_timeout, 1, 3600)},
+            {"idle_timeout", integer(limits.idle_timeout, 10, 86400)},
+            {"max_connections_per_ip", integer(limits.max_connections_per_ip, 1, 100000)},
+            {"max_auth_failures_per_minute", integer(limits.max_auth_failures_per_minute, 1, 1000)},
+            {"max_outbox_bytes", integer(limits.max_outbox_bytes, 65536, 256 << 20)},
+            {"max_resources_per_account", integer(limits.max_resources_per_account, 1, 1000)},
+        })},
+        {"sasl", section({
+            {"mechanisms", mechanisms(sasl.mechanisms)},
+            {"scram_iterations", integer(sasl.scram_iterations, 4096, 1000000)},
+        })},
+    });
+    // clang-format on
+
+    Checker checker{std::string{source_name}};
+    document(checker, root, "");
+    check_listeners(checker, config.c2s);
+    check_tls(checker, config, tls_domain_keys);
+    if (checker.error()) return make_unexpected(*checker.error());
+
+    resolve_paths(config, base_dir);
+    return config;
+}
+
+expected<Config, ConfigError> load_file(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return make_unexpected(ConfigError{path, 0, 0, "", std::string{"cannot read: "} + std::strerror(errno)});
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) return make_unexpected(ConfigError{path, 0, 0, "", "cannot read the file"});
+    return load_string(text.str(), path, std::filesystem::path{path}.parent_path());
+}
+
+}  // namespace tern::config

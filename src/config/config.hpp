@@ -1,0 +1,123 @@
+#pragma once
+
+// The typed server configuration, loaded from TOML (conf/tern.toml documents every key).
+// Every key is optional; the member initializers below are the defaults.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/expected.hpp"
+
+namespace tern::config {
+
+enum class LogLevel { Error, Warn, Info, Debug };
+std::string_view to_string(LogLevel level);
+
+enum class SaslMechanism { ScramSha256Plus, ScramSha256, ScramSha1Plus, ScramSha1, Plain };
+std::string_view to_string(SaslMechanism mechanism);  // the IANA name, e.g. "SCRAM-SHA-256-PLUS"
+
+// An IP literal and a port; host holds an IPv6 address without its brackets.
+struct ListenAddress {
+    std::string host;
+    std::uint16_t port = 0;
+
+    std::string to_string() const;  // "127.0.0.1:5222", "[::1]:5222"
+    friend bool operator==(const ListenAddress&, const ListenAddress&) = default;
+};
+
+// Parses "a.b.c.d:port" or "[v6]:port" (port 1..65535); the error says what is wrong.
+expected<ListenAddress, std::string> parse_listen_address(std::string_view text);
+
+struct ServerConfig {
+    std::vector<std::string> domains{"localhost"};  // prepared (nameprep), at least one, no duplicates
+    std::filesystem::path data_dir{"data"};         // resolved against the config file's directory
+    unsigned workers = 0;                           // 0 = one per core
+    LogLevel log_level = LogLevel::Info;
+
+    friend bool operator==(const ServerConfig&, const ServerConfig&) = default;
+};
+
+struct C2sConfig {
+    std::vector<ListenAddress> listen{{"127.0.0.1", 5222}};      // STARTTLS
+    std::vector<ListenAddress> direct_tls{{"127.0.0.1", 5223}};  // XEP-0368
+    bool require_tls = true;
+    bool proxy_protocol = false;
+
+    friend bool operator==(const C2sConfig&, const C2sConfig&) = default;
+};
+
+// Empty paths (both) mean: use a self-signed certificate generated into data_dir.
+struct CertificatePaths {
+    std::filesystem::path certificate;
+    std::filesystem::path key;
+
+    friend bool operator==(const CertificatePaths&, const CertificatePaths&) = default;
+};
+
+struct TlsConfig {
+    CertificatePaths defaults;
+    std::map<std::string, CertificatePaths> domains;  // key: a prepared domain from server.domains
+
+    friend bool operator==(const TlsConfig&, const TlsConfig&) = default;
+};
+
+struct LimitsConfig {
+    std::uint32_t max_stanza_bytes = 262144;
+    std::uint32_t max_depth = 32;
+    std::uint32_t max_attributes = 64;
+    std::chrono::seconds auth_timeout{30};
+    std::chrono::seconds idle_timeout{600};
+    std::uint32_t max_connections_per_ip = 20;
+    std::uint32_t max_auth_failures_per_minute = 5;
+    std::uint32_t max_outbox_bytes = 1048576;
+    std::uint32_t max_resources_per_account = 10;
+
+    friend bool operator==(const LimitsConfig&, const LimitsConfig&) = default;
+};
+
+struct SaslConfig {
+    std::vector<SaslMechanism> mechanisms{SaslMechanism::ScramSha256Plus, SaslMechanism::ScramSha256,
+                                          SaslMechanism::ScramSha1Plus, SaslMechanism::ScramSha1,
+                                          SaslMechanism::Plain};  // in order of preference
+    std::uint32_t scram_iterations = 4096;
+
+    friend bool operator==(const SaslConfig&, const SaslConfig&) = default;
+};
+
+struct Config {
+    ServerConfig server;
+    C2sConfig c2s;
+    TlsConfig tls;
+    LimitsConfig limits;
+    SaslConfig sasl;
+
+    friend bool operator==(const Config&, const Config&) = default;
+};
+
+struct ConfigError {
+    std::string file;
+    int line = 0;    // 0 when the error is about the whole file (e.g. it can't be read)
+    int column = 0;  // set for TOML syntax errors only
+    std::string key;  // dotted, e.g. "limits.max_depth" or "server.domains[1]"; empty for syntax errors
+    std::string message;
+
+    // One line: `FILE:LINE: key 'limits.max_depth': expected an integer from 4 to 256, got "x"`.
+    std::string to_string() const;
+};
+
+// The configuration ternd and ternctl use without --config: all defaults, data_dir relative to the cwd.
+Config default_config();
+
+// Reads and validates a file; relative paths in it are resolved against the file's directory.
+expected<Config, ConfigError> load_file(const std::string& path);
+
+// Validates TOML text. source_name names it in errors; relative paths are resolved against base_dir
+// (left relative when base_dir is empty).
+expected<Config, ConfigError> load_string(std::string_view toml, std::string_view source_name,
+                                          const std::filesystem::path& base_dir = {});
+
+}  // namespace tern::config

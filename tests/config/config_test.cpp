@@ -1,0 +1,396 @@
+#include "config/config.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+using namespace tern::config;
+using namespace std::chrono_literals;
+
+namespace {
+
+ConfigError error_of(std::string_view toml)
+{
+    auto result = load_string(toml, "t.toml");
+    REQUIRE_FALSE(result.has_value());
+    return result.error();
+}
+
+std::string message_of(std::string_view toml)
+{
+    return error_of(toml).to_string();
+}
+
+Config loaded(std::string_view toml, const std::filesystem::path& base_dir = {})
+{
+    auto result = load_string(toml, "t.toml", base_dir);
+    if (!result) FAIL(result.error().to_string());
+    return *result;
+}
+
+}  // namespace
+
+TEST_SUITE("config") {
+
+TEST_CASE("config defaults are what an operator expects")
+{
+    const Config c = default_config();
+    CHECK(c.server.domains == std::vector<std::string>{"localhost"});
+    CHECK(c.server.data_dir == "data");
+    CHECK(c.server.workers == 0);
+    CHECK(c.server.log_level == LogLevel::Info);
+    CHECK(c.c2s.listen == std::vector<ListenAddress>{{"127.0.0.1", 5222}});
+    CHECK(c.c2s.direct_tls == std::vector<ListenAddress>{{"127.0.0.1", 5223}});
+    CHECK(c.c2s.require_tls);
+    CHECK_FALSE(c.c2s.proxy_protocol);
+    CHECK(c.tls.defaults.certificate.empty());
+    CHECK(c.tls.defaults.key.empty());
+    CHECK(c.tls.domains.empty());
+    CHECK(c.limits.max_stanza_bytes == 262144);
+    CHECK(c.limits.max_depth == 32);
+    CHECK(c.limits.max_attributes == 64);
+    CHECK(c.limits.auth_timeout == 30s);
+    CHECK(c.limits.idle_timeout == 600s);
+    CHECK(c.limits.max_connections_per_ip == 20);
+    CHECK(c.limits.max_auth_failures_per_minute == 5);
+    CHECK(c.limits.max_outbox_bytes == 1048576);
+    CHECK(c.limits.max_resources_per_account == 10);
+    CHECK(c.sasl.mechanisms == std::vector<SaslMechanism>{SaslMechanism::ScramSha256Plus, SaslMechanism::ScramSha256,
+                                                          SaslMechanism::ScramSha1Plus, SaslMechanism::ScramSha1,
+                                                          SaslMechanism::Plain});
+    CHECK(c.sasl.scram_iterations == 4096);
+}
+
+TEST_CASE("config from an empty document equals the embedded default")
+{
+    CHECK(loaded("") == default_config());
+    CHECK(loaded("[server]\n[c2s]\n[tls]\n[limits]\n[sasl]\n") == default_config());
+}
+
+TEST_CASE("config sample file loads and documents the defaults")
+{
+    const std::string sample = TERN_SAMPLE_CONFIG;
+    auto result = load_file(sample);
+    if (!result) FAIL(result.error().to_string());
+    Config expected = default_config();
+    expected.server.data_dir = std::filesystem::path{sample}.parent_path() / "data";
+    CHECK(*result == expected);
+}
+
+TEST_CASE("config reads every key")
+{
+    const Config c = loaded(R"(
+[server]
+domains = ["Example.ORG", "chat.example.net"]
+data_dir = "/var/lib/tern"
+workers = 4
+log_level = "debug"
+[c2s]
+listen = ["0.0.0.0:5222", "[::]:5222"]
+direct_tls = []
+require_tls = false
+proxy_protocol = true
+[tls]
+certificate = "/etc/tern/cert.pem"
+key = "/etc/tern/key.pem"
+[tls.domains."chat.example.net"]
+certificate = "/etc/tern/chat.pem"
+key = "/etc/tern/chat.key"
+[limits]
+max_stanza_bytes = 4096
+max_depth = 256
+max_attributes = 1
+auth_timeout = 3600
+idle_timeout = 10
+max_connections_per_ip = 100000
+max_auth_failures_per_minute = 1000
+max_outbox_bytes = 268435456
+max_resources_per_account = 1
+[sasl]
+mechanisms = ["SCRAM-SHA-1", "PLAIN"]
+scram_iterations = 1000000
+)");
+    CHECK(c.server.domains == std::vector<std::string>{"example.org", "chat.example.net"});
+    CHECK(c.server.data_dir == "/var/lib/tern");
+    CHECK(c.server.workers == 4);
+    CHECK(c.server.log_level == LogLevel::Debug);
+    CHECK(c.c2s.listen == std::vector<ListenAddress>{{"0.0.0.0", 5222}, {"::", 5222}});
+    CHECK(c.c2s.direct_tls.empty());
+    CHECK_FALSE(c.c2s.require_tls);
+    CHECK(c.c2s.proxy_protocol);
+    CHECK(c.tls.defaults == CertificatePaths{"/etc/tern/cert.pem", "/etc/tern/key.pem"});
+    REQUIRE(c.tls.domains.size() == 1);
+    CHECK(c.tls.domains.at("chat.example.net") == CertificatePaths{"/etc/tern/chat.pem", "/etc/tern/chat.key"});
+    CHECK(c.limits.max_stanza_bytes == 4096);
+    CHECK(c.limits.max_depth == 256);
+    CHECK(c.limits.max_attributes == 1);
+    CHECK(c.limits.auth_timeout == 3600s);
+    CHECK(c.limits.idle_timeout == 10s);
+    CHECK(c.limits.max_connections_per_ip == 100000);
+    CHECK(c.limits.max_auth_failures_per_minute == 1000);
+    CHECK(c.limits.max_outbox_bytes == 268435456);
+    CHECK(c.limits.max_resources_per_account == 1);
+    CHECK(c.sasl.mechanisms == std::vector<SaslMechanism>{SaslMechanism::ScramSha1, SaslMechanism::Plain});
+    CHECK(c.sasl.scram_iterations == 1000000);
+}
+
+TEST_CASE("config error names file, line and key in one line")
+{
+    CHECK(message_of("# comment\n[limits]\nmax_depth = \"x\"\n") ==
+          "t.toml:3: key 'limits.max_depth': expected an integer from 4 to 256, got \"x\"");
+    CHECK(message_of("[limits]\nauth_timeout = 0\n") ==
+          "t.toml:2: key 'limits.auth_timeout': expected a number of seconds from 1 to 3600, got 0");
+    CHECK(message_of("[c2s]\nrequire_tls = \"yes\"\n") ==
+          "t.toml:2: key 'c2s.require_tls': expected true or false, got \"yes\"");
+    CHECK(message_of("[server]\nlog_level = \"verbose\"\n") ==
+          "t.toml:2: key 'server.log_level': expected one of \"error\", \"warn\", \"info\", \"debug\", got "
+          "\"verbose\"");
+    CHECK(message_of("[server]\ndata_dir = 5\n") ==
+          "t.toml:2: key 'server.data_dir': expected a non-empty path, got 5");
+    CHECK(message_of("[server]\ndata_dir = \"\"\n") ==
+          "t.toml:2: key 'server.data_dir': expected a non-empty path, got \"\"");
+    CHECK(message_of("[tls]\ncertificate = 5\n") ==
+          "t.toml:2: key 'tls.certificate': expected a path (a string), got 5");
+}
+
+TEST_CASE("config rejects each integer key's wrong type and both ends of its range")
+{
+    struct Case {
+        const char* section;
+        const char* key;
+        long long min;
+        long long max;
+    };
+    const Case cases[] = {
+        {"server", "workers", 0, 256},
+        {"limits", "max_stanza_bytes", 4096, 16 << 20},
+        {"limits", "max_depth", 4, 256},
+        {"limits", "max_attributes", 1, 1024},
+        {"limits", "auth_timeout", 1, 3600},
+        {"limits", "idle_timeout", 10, 86400},
+        {"limits", "max_connections_per_ip", 1, 100000},
+        {"limits", "max_auth_failures_per_minute", 1, 1000},
+        {"limits", "max_outbox_bytes", 65536, 256 << 20},
+        {"limits", "max_resources_per_account", 1, 1000},
+        {"sasl", "scram_iterations", 4096, 1000000},
+    };
+    for (const auto& c : cases) {
+        const std::string dotted = std::string{c.section} + '.' + c.key;
+        for (const std::string& value : {std::to_string(c.min - 1), std::to_string(c.max + 1), std::string{"\"5\""},
+                                        std::string{"1.5"}, std::string{"true"}, std::string{"[1]"}}) {
+            CAPTURE(dotted);
+            CAPTURE(value);
+            const ConfigError e = error_of("\n[" + std::string{c.section} + "]\n" + c.key + " = " + value + "\n");
+            CHECK(e.file == "t.toml");
+            CHECK(e.line == 3);
+            CHECK(e.key == dotted);
+            const bool seconds = dotted.ends_with("timeout");
+            const std::string expected = std::string{seconds ? "expected a number of seconds" : "expected an integer"} +
+                                         " from " + std::to_string(c.min) + " to " + std::to_string(c.max) + ", got " +
+                                         (value == "[1]" ? "an array" : value);
+            CHECK(e.message == expected);
+        }
+        for (long long bound : {c.min, c.max}) {
+            auto ok = load_string("[" + std::string{c.section} + "]\n" + c.key + " = " + std::to_string(bound), "t");
+            CHECK_MESSAGE(ok.has_value(), dotted, " = ", bound);
+        }
+    }
+}
+
+TEST_CASE("config rejects a wrong type for each non-integer key")
+{
+    const std::pair<const char*, const char*> cases[] = {
+        {"[server]\ndomains = \"localhost\"", "server.domains"},
+        {"[server]\ndata_dir = false", "server.data_dir"},
+        {"[server]\nlog_level = 1", "server.log_level"},
+        {"[c2s]\nlisten = \"127.0.0.1:5222\"", "c2s.listen"},
+        {"[c2s]\ndirect_tls = 5223", "c2s.direct_tls"},
+        {"[c2s]\nrequire_tls = 1", "c2s.require_tls"},
+        {"[c2s]\nproxy_protocol = \"false\"", "c2s.proxy_protocol"},
+        {"[tls]\ncertificate = []", "tls.certificate"},
+        {"[tls]\nkey = 1", "tls.key"},
+        {"[tls]\ndomains = 1", "tls.domains"},
+        {"[sasl]\nmechanisms = \"PLAIN\"", "sasl.mechanisms"},
+        {"server = 1", "server"},
+        {"limits = \"none\"", "limits"},
+    };
+    for (const auto& [toml, key] : cases) {
+        CAPTURE(toml);
+        const ConfigError e = error_of(toml);
+        CHECK(e.key == key);
+        CHECK(e.line == (std::string_view{toml}.find('\n') == std::string_view::npos ? 1 : 2));
+        CHECK(e.message.starts_with("expected "));
+    }
+}
+
+TEST_CASE("config rejects unknown sections and keys on their own line")
+{
+    CHECK(message_of("[server]\n\n[serverr]\nworkers = 1\n") ==
+          "t.toml:3: key 'serverr': unknown section (expected one of: server, c2s, tls, limits, sasl)");
+    CHECK(message_of("[server]\nworkers = 1\nworker = 2\n") ==
+          "t.toml:3: key 'server.worker': unknown key (expected one of: domains, data_dir, workers, log_level)");
+    CHECK(message_of("debug = true\n") ==
+          "t.toml:1: key 'debug': unknown key (expected one of: server, c2s, tls, limits, sasl)");
+    CHECK(error_of("[limits.extra]\nx = 1\n").key == "limits.extra");
+    CHECK(error_of("[tls.domains.\"localhost\"]\ncertificate = \"c\"\nkey = \"k\"\nca = \"x\"\n").key ==
+          "tls.domains.localhost.ca");
+    CHECK(error_of("[server]\ndomains = [\"a.org\"]\n[tls.domains.\"a.org\"]\ncertificate = \"c\"\nkey = \"k\"\nca = 1\n")
+              .key == "tls.domains.\"a.org\".ca");
+}
+
+TEST_CASE("config reports a TOML syntax error with line and column")
+{
+    const ConfigError e = error_of("[server]\nworkers = = 2\n");
+    CHECK(e.line == 2);
+    CHECK(e.column > 0);
+    CHECK(e.key.empty());
+    CHECK_FALSE(e.message.empty());
+    CHECK(e.to_string().starts_with("t.toml:2:" + std::to_string(e.column) + ": "));
+    CHECK(error_of("[server]\nworkers = 1\nworkers = 2\n").line == 3);
+}
+
+TEST_CASE("config reports the error that comes first in the file")
+{
+    const ConfigError e = error_of("[sasl]\nscram_iterations = 1\n[limits]\nmax_depth = 1\n[c2s]\nbogus = 1\n");
+    CHECK(e.line == 2);
+    CHECK(e.key == "sasl.scram_iterations");
+}
+
+TEST_CASE("config prepares domains and refuses invalid or duplicate ones")
+{
+    CHECK(loaded("[server]\ndomains = [\"EXAMPLE.Com\"]").server.domains == std::vector<std::string>{"example.com"});
+    CHECK(message_of("[server]\ndomains = [\"example.org\",\n  \"Example.ORG\"]\n") ==
+          "t.toml:3: key 'server.domains[1]': domain \"example.org\" is listed twice");
+    CHECK(message_of("[server]\ndomains = []\n") ==
+          "t.toml:2: key 'server.domains': expected a non-empty array of domain names, got an array");
+    CHECK(message_of("[server]\ndomains = [\"a b\"]\n") ==
+          "t.toml:2: key 'server.domains[0]': expected a domain name, got \"a b\"");
+    CHECK(error_of("[server]\ndomains = [\"ok.org\", 7]\n").key == "server.domains[1]");
+    CHECK(error_of("[server]\ndomains = [\"\"]\n").key == "server.domains[0]");
+}
+
+TEST_CASE("config tls per-domain certificates must name a served domain and give both files")
+{
+    CHECK(message_of("[server]\ndomains = [\"a.org\"]\n[tls.domains.\"b.org\"]\ncertificate = \"c\"\nkey = \"k\"\n") ==
+          "t.toml:3: key 'tls.domains.\"b.org\"': domain \"b.org\" is not in server.domains");
+    CHECK(message_of("[tls.domains.localhost]\ncertificate = \"c\"\n") ==
+          "t.toml:1: key 'tls.domains.localhost': expected both certificate and key for a domain");
+    CHECK(message_of("[tls]\ncertificate = \"c.pem\"\n") ==
+          "t.toml:2: key 'tls.certificate': expected tls.key as well (certificate and key go together)");
+    CHECK(message_of("[tls]\nkey = \"k.pem\"\n") ==
+          "t.toml:2: key 'tls.key': expected tls.certificate as well (certificate and key go together)");
+    const Config c = loaded("[server]\ndomains = [\"A.org\"]\n[tls.domains.\"a.ORG\"]\ncertificate = \"c\"\nkey = \"k\"\n");
+    CHECK(c.tls.domains.contains("a.org"));
+}
+
+TEST_CASE("config resolves relative paths against the config file's directory")
+{
+    const Config c = loaded(R"(
+[server]
+domains = ["a.org"]
+data_dir = "state"
+[tls]
+certificate = "certs/c.pem"
+key = "/abs/k.pem"
+[tls.domains."a.org"]
+certificate = "a.pem"
+key = "a.key"
+)",
+                            "/etc/tern");
+    CHECK(c.server.data_dir == "/etc/tern/state");
+    CHECK(c.tls.defaults.certificate == "/etc/tern/certs/c.pem");
+    CHECK(c.tls.defaults.key == "/abs/k.pem");
+    CHECK(c.tls.domains.at("a.org") == CertificatePaths{"/etc/tern/a.pem", "/etc/tern/a.key"});
+    CHECK(loaded("", "/etc/tern").server.data_dir == "/etc/tern/data");
+    CHECK(loaded("", "").server.data_dir == "data");
+}
+
+TEST_CASE("config load_file reads a file and reports an unreadable one")
+{
+    const auto dir = std::filesystem::temp_directory_path() / "tern_config_test";
+    std::filesystem::create_directories(dir);
+    const auto file = dir / "t.toml";
+    std::ofstream{file} << "[server]\nworkers = 2\n[limits]\nmax_depth = 2\n";
+    auto bad = load_file(file.string());
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().to_string() == file.string() + ":4: key 'limits.max_depth': expected an integer from 4 to 256, got 2");
+    std::ofstream{file} << "[server]\nworkers = 2\n";
+    auto good = load_file(file.string());
+    REQUIRE(good);
+    CHECK(good->server.workers == 2);
+    CHECK(good->server.data_dir == dir / "data");
+    std::filesystem::remove_all(dir);
+
+    auto missing = load_file((dir / "none.toml").string());
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().line == 0);
+    CHECK(missing.error().to_string() == (dir / "none.toml").string() + ": cannot read: No such file or directory");
+}
+
+TEST_CASE("config parses listen addresses")
+{
+    CHECK(parse_listen_address("127.0.0.1:5222") == ListenAddress{"127.0.0.1", 5222});
+    CHECK(parse_listen_address("0.0.0.0:1") == ListenAddress{"0.0.0.0", 1});
+    CHECK(parse_listen_address("[::1]:65535") == ListenAddress{"::1", 65535});
+    CHECK(parse_listen_address("[2001:db8::7]:5223") == ListenAddress{"2001:db8::7", 5223});
+    CHECK(ListenAddress{"::1", 5222}.to_string() == "[::1]:5222");
+    CHECK(ListenAddress{"10.0.0.1", 5222}.to_string() == "10.0.0.1:5222");
+
+    for (const char* bad_port : {"127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:", "127.0.0.1:52a", "127.0.0.1:+52",
+                                 "127.0.0.1:005222", "[::1]:0", "[::1]:", "127.0.0.1: 5222"}) {
+        CAPTURE(bad_port);
+        auto r = parse_listen_address(bad_port);
+        REQUIRE_FALSE(r);
+        CHECK(r.error() == "expected a port from 1 to 65535");
+    }
+    for (const char* bad : {"", "5222", "localhost:5222", "256.0.0.1:5222", "1.2.3:5222", "::1:5222", "[::1]5222",
+                            "[::1:5222", "[127.0.0.1]:5222", "[]:5222", "[fe80::1%eth0]:5222"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(parse_listen_address(bad));
+    }
+    CHECK(parse_listen_address("::1:5222").error() == "expected an IPv6 address in brackets, as \"[::1]:5222\"");
+}
+
+TEST_CASE("config reports a bad listen address with its element and line")
+{
+    CHECK(message_of("[c2s]\nlisten = [\"127.0.0.1:5222\",\n  \"127.0.0.1:70000\"]\n") ==
+          "t.toml:3: key 'c2s.listen[1]': expected a port from 1 to 65535, got \"127.0.0.1:70000\"");
+    CHECK(message_of("[c2s]\ndirect_tls = [5223]\n") ==
+          "t.toml:2: key 'c2s.direct_tls[0]': expected \"IP:port\" or \"[IPv6]:port\", got 5223");
+}
+
+TEST_CASE("config needs a listener and refuses the same address twice")
+{
+    CHECK(message_of("[c2s]\nlisten = []\ndirect_tls = []\n") ==
+          "t.toml:2: key 'c2s.listen': no listener: c2s.listen and c2s.direct_tls are both empty");
+    CHECK(loaded("[c2s]\nlisten = []\n").c2s.direct_tls.size() == 1);
+    CHECK(message_of("[c2s]\nlisten = [\"127.0.0.1:5223\"]\n") ==
+          "t.toml:2: key 'c2s.listen[0]': address 127.0.0.1:5223 is listed twice (in c2s.listen[0] and "
+          "c2s.direct_tls[0])");
+    CHECK(error_of("[c2s]\nlisten = [\"[::1]:5222\",\n\"[::1]:5222\"]\n").key == "c2s.listen[1]");
+}
+
+TEST_CASE("config sasl mechanisms come from the known set, once each, in the given order")
+{
+    CHECK(loaded("[sasl]\nmechanisms = [\"PLAIN\", \"SCRAM-SHA-256-PLUS\"]").sasl.mechanisms ==
+          std::vector<SaslMechanism>{SaslMechanism::Plain, SaslMechanism::ScramSha256Plus});
+    CHECK(message_of("[sasl]\nmechanisms = [\"DIGEST-MD5\"]\n") ==
+          "t.toml:2: key 'sasl.mechanisms[0]': expected one of \"SCRAM-SHA-256-PLUS\", \"SCRAM-SHA-256\", "
+          "\"SCRAM-SHA-1-PLUS\", \"SCRAM-SHA-1\", \"PLAIN\", got \"DIGEST-MD5\"");
+    CHECK(message_of("[sasl]\nmechanisms = [\"PLAIN\", \"PLAIN\"]\n") ==
+          "t.toml:2: key 'sasl.mechanisms[1]': mechanism \"PLAIN\" is listed twice");
+    CHECK(error_of("[sasl]\nmechanisms = []\n").key == "sasl.mechanisms");
+    CHECK(error_of("[sasl]\nmechanisms = [\"plain\"]\n").key == "sasl.mechanisms[0]");
+}
+
+TEST_CASE("config log levels map to their names")
+{
+    for (auto level : {LogLevel::Error, LogLevel::Warn, LogLevel::Info, LogLevel::Debug}) {
+        const Config c = loaded("[server]\nlog_level = \"" + std::string{to_string(level)} + "\"");
+        CHECK(c.server.log_level == level);
+    }
+}
+
+}  // TEST_SUITE
