@@ -1,0 +1,441 @@
+#include "net/connection.hpp"
+
+#include <array>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include "base/log.hpp"
+#include "net/proxy_protocol.hpp"
+#include "store/accounts.hpp"
+
+namespace tern::net {
+
+namespace {
+
+constexpr auto nothrow = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::chrono::seconds close_grace{2};
+constexpr std::size_t shrink_above = 64 * 1024;
+
+std::atomic<std::uint64_t> next_connection_id{1};
+
+// Idle connections hold no read buffer: each worker thread reads into this one.
+thread_local std::array<char, 16 * 1024> read_buffer;
+
+void release_if_large(std::string& buffer)
+{
+    buffer.clear();
+    if (buffer.capacity() > shrink_above) std::string().swap(buffer);
+}
+
+// One account-store connection per thread (workers and the blocking pool), opened on first use.
+store::AccountStore* thread_store(const std::filesystem::path& path)
+{
+    thread_local std::optional<store::AccountStore> store;
+    thread_local std::filesystem::path opened;
+    if (!store || opened != path) {
+        auto result = store::AccountStore::open(path.string());
+        if (!result) {
+            log::error("store.open_failed", "path={} error={}", log::quote(path.string()),
+                       log::quote(result.error().message));
+            store.reset();
+            return nullptr;
+        }
+        store = std::move(*result);
+        opened = path;
+    }
+    return &*store;
+}
+
+asio::awaitable<sasl::Step> run_blocking(std::function<sasl::Step()> job)
+{
+    co_return job();
+}
+
+void log_exception(std::exception_ptr error)
+{
+    if (!error) return;
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        log::error("c2s.exception", "what={}", log::quote(e.what()));
+    }
+}
+
+}  // namespace
+
+Connection::Connection(asio::ip::tcp::socket socket, Port port, Runtime& runtime, Worker& worker, asio::thread_pool& pool)
+    : socket_(std::move(socket)),
+      timer_(socket_.get_executor()),
+      port_(port),
+      runtime_(runtime),
+      worker_(worker),
+      pool_(pool),
+      snapshot_(runtime.snapshot()),
+      id_(next_connection_id.fetch_add(1, std::memory_order_relaxed)),
+      started_(Clock::now()),
+      last_read_(started_)
+{
+    asio::error_code ec;
+    const auto remote = socket_.remote_endpoint(ec);
+    address_ = ec ? "unknown" : remote.address().to_string();
+    runtime_.connections().fetch_add(1, std::memory_order_relaxed);
+}
+
+Connection::~Connection()
+{
+    runtime_.connections().fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Connection::start()
+{
+    worker_.connections.emplace(this, shared_from_this());
+    asio::error_code ec;
+    socket_.non_blocking(true, ec);
+    socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+    auto self = shared_from_this();
+    asio::co_spawn(socket_.get_executor(), [self] { return self->reader(); }, log_exception);
+    asio::co_spawn(socket_.get_executor(), [self] { return self->writer(); }, log_exception);
+}
+
+//---------------------------------------------------------------------------------------------------------
+// Reading
+
+asio::awaitable<std::size_t> Connection::read_some()
+{
+    for (;;) {
+        auto [wait_error] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, nothrow);
+        if (wait_error || stopped_) co_return 0;
+        asio::error_code ec;
+        const std::size_t n = socket_.read_some(asio::buffer(read_buffer), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
+        if (ec) co_return 0;
+        last_read_ = Clock::now();
+        co_return n;
+    }
+}
+
+asio::awaitable<bool> Connection::read_proxy_header()
+{
+    for (;;) {
+        const std::size_t n = co_await read_some();
+        if (n == 0) co_return false;
+        pending_.append(read_buffer.data(), n);
+        const ProxyParse parsed = parse_proxy_header(pending_);
+        if (parsed.status == ProxyParse::Status::NeedMore) continue;
+        if (parsed.status == ProxyParse::Status::Invalid) {
+            log::info("c2s.proxy_header_invalid", "conn={} ip={} error={}", id_, address_, log::quote(parsed.error));
+            co_return false;
+        }
+        if (parsed.header.has_address) address_ = parsed.header.source_address;
+        pending_.erase(0, parsed.consumed);
+        co_return true;
+    }
+}
+
+asio::awaitable<void> Connection::reader()
+{
+    const auto& config = *snapshot_.config;
+    if (config.c2s.proxy_protocol && !co_await read_proxy_header()) co_return stop();
+
+    if (!runtime_.limits().try_connect(address_)) {
+        log::info("c2s.refused", "conn={} ip={} reason=max_connections_per_ip", id_, address_);
+        co_return stop();
+    }
+    counted_address_ = true;
+    log::debug("c2s.connect", "conn={} ip={} port={}", id_, address_, port_ == Port::DirectTls ? "direct-tls" : "starttls");
+
+    if (port_ == Port::DirectTls) {
+        tls_.emplace(tls::Engine::server(snapshot_.tls, {.direct_tls = true}));
+        if (!pending_.empty()) tls_->feed(std::exchange(pending_, {}));
+        if (!co_await tls_handshake()) co_return stop();
+        create_session(tls_info());
+        receive({});  // records that came with the client's Finished
+    } else {
+        create_session(std::nullopt);
+        if (!pending_.empty()) receive(std::exchange(pending_, {}));
+    }
+    co_await carry_out_actions();
+
+    while (!stopped_) {
+        const std::size_t n = co_await read_some();
+        if (n == 0) break;
+        if (closing_) continue;  // draining until the peer closes or the grace period ends
+        receive({read_buffer.data(), n});
+        co_await carry_out_actions();
+    }
+    if (session_) session_->peer_closed();
+    stop();
+}
+
+void Connection::receive(std::string_view bytes)
+{
+    if (!tls_) {
+        session_->receive(bytes);
+        return;
+    }
+    if (!bytes.empty()) tls_->feed(bytes);
+    std::string plain;
+    const auto status = tls_->read(plain);
+    queue_tls_output();
+    if (!plain.empty()) session_->receive(plain);
+    if (status == tls::Status::Failed) {
+        log::debug("c2s.tls_error", "conn={} error={}", id_, log::quote(tls_->last_error()));
+        session_->peer_closed();
+        stop();
+    } else if (status == tls::Status::Closed) {
+        session_->peer_closed();
+        stop();
+    }
+}
+
+asio::awaitable<void> Connection::carry_out_actions()
+{
+    while (!stopped_ && session_) {
+        pump();
+        switch (session_->action()) {
+        case server::Session::Action::StartTls:
+            tls_.emplace(tls::Engine::server(snapshot_.tls));
+            if (!co_await tls_handshake()) co_return stop();
+            session_->tls_established(tls_info());
+            receive({});  // records that came with the client's Finished
+            break;
+        case server::Session::Action::RunBlocking: {
+            auto job = session_->take_blocking_job();
+            sasl::Step step = co_await asio::co_spawn(pool_, run_blocking(std::move(job)), asio::use_awaitable);
+            session_->blocking_done(std::move(step));
+            break;
+        }
+        case server::Session::Action::None:
+        case server::Session::Action::Close:
+            co_return;
+        }
+    }
+}
+
+asio::awaitable<bool> Connection::tls_handshake()
+{
+    for (;;) {
+        const auto status = tls_->handshake();
+        queue_tls_output();
+        if (status == tls::Status::Done) {
+            log::debug("c2s.tls", "conn={} version={} cipher={} sni={}", id_, tls_->protocol_version(), tls_->cipher(),
+                       log::quote(tls_->server_name()));
+            co_return true;
+        }
+        if (status != tls::Status::WantRead) {
+            log::info("c2s.tls_handshake_failed", "conn={} ip={} error={}", id_, address_, log::quote(tls_->last_error()));
+            co_return false;
+        }
+        const std::size_t n = co_await read_some();
+        if (n == 0) co_return false;
+        tls_->feed({read_buffer.data(), n});
+    }
+}
+
+server::TlsInfo Connection::tls_info() const
+{
+    server::TlsInfo info;
+    for (const auto& type : tls_->channel_binding_types()) {
+        if (auto data = tls_->channel_binding(type)) info.bindings.push_back({type, std::move(*data)});
+    }
+    info.server_name = std::string(tls_->server_name());
+    return info;
+}
+
+void Connection::create_session(std::optional<server::TlsInfo> tls)
+{
+    session_ = std::make_unique<server::Session>(snapshot_.session, *this, std::move(tls));
+}
+
+//---------------------------------------------------------------------------------------------------------
+// Writing
+
+void Connection::pump()
+{
+    if (!session_ || stopped_) return;
+    if (session_->has_output()) send_plain(session_->take_output());
+    if (session_->action() == server::Session::Action::Close) begin_close();
+}
+
+void Connection::send_plain(std::string_view bytes)
+{
+    if (stopped_ || half_closed_) return;
+    if (tls_) {
+        tls_->write(bytes);
+        queue_tls_output();
+    } else {
+        wire_.append(bytes);
+    }
+    if (wire_.size() > snapshot_.config->limits.max_outbox_bytes) {
+        // A client that does not read its stream is not buffered for forever.
+        log::info("c2s.outbox_full", "conn={} ip={} bytes={}", id_, address_, wire_.size());
+        return stop();
+    }
+    wake_writer();
+}
+
+void Connection::queue_tls_output()
+{
+    if (!tls_->has_outgoing()) return;
+    if (wire_.empty())
+        wire_ = tls_->take_outgoing();
+    else
+        wire_.append(tls_->take_outgoing());
+    wake_writer();
+}
+
+void Connection::wake_writer()
+{
+    timer_.cancel();
+}
+
+asio::awaitable<void> Connection::writer()
+{
+    auto self = shared_from_this();
+    std::string writing;
+    while (!stopped_) {
+        if (wire_.empty()) {
+            if (closing_ && !half_closed_) {
+                // Everything including our </stream:stream> and close_notify is out: half-close and give
+                // the peer a moment to close its side.
+                asio::error_code ec;
+                socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+                half_closed_ = true;
+            }
+            timer_.expires_at(deadline());
+            auto [ec] = co_await timer_.async_wait(nothrow);
+            if (stopped_) break;
+            if (!ec && Clock::now() >= deadline()) on_deadline();
+            continue;
+        }
+        writing.swap(wire_);
+        auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(writing), nothrow);
+        release_if_large(writing);
+        if (ec) {
+            stop();
+            break;
+        }
+    }
+}
+
+Connection::Clock::time_point Connection::deadline() const
+{
+    const auto& limits = snapshot_.config->limits;
+    if (closing_) return close_deadline_;
+    const auto idle = last_read_ + limits.idle_timeout;
+    if (session_ && session_->state() == server::Session::State::Bound) return idle;
+    return std::min(idle, started_ + limits.auth_timeout);
+}
+
+void Connection::on_deadline()
+{
+    if (closing_ || !session_) return stop();
+    const bool bound = session_->state() == server::Session::State::Bound;
+    session_->fail(xmpp::StreamErrorCondition::ConnectionTimeout,
+                   bound ? "no data received within the idle timeout" : "authentication took too long");
+    pump();
+}
+
+//---------------------------------------------------------------------------------------------------------
+// Closing
+
+void Connection::begin_close()
+{
+    if (closing_ || stopped_) return;
+    closing_ = true;
+    close_deadline_ = Clock::now() + close_grace;
+    if (tls_) {
+        tls_->shutdown();
+        queue_tls_output();
+    }
+    wake_writer();
+}
+
+void Connection::stop()
+{
+    if (stopped_) return;
+    stopped_ = true;
+    asio::error_code ec;
+    socket_.close(ec);
+    timer_.cancel();
+    if (bound_ && session_) runtime_.registry().unbind(session_->jid(), this);
+    if (counted_address_) runtime_.limits().disconnected(address_);
+    log::debug("c2s.disconnect", "conn={} ip={} jid={}", id_, address_,
+               session_ && session_->authenticated() ? log::quote(session_->jid().str()) : std::string("-"));
+    // The coroutines hold their own references; this may drop the last one held by the worker.
+    auto self = shared_from_this();
+    worker_.connections.erase(this);
+}
+
+void Connection::shutdown()
+{
+    if (!session_) return stop();
+    session_->fail(xmpp::StreamErrorCondition::SystemShutdown, "the server is shutting down");
+    pump();
+}
+
+//---------------------------------------------------------------------------------------------------------
+// What the session asks of the outside world
+
+std::optional<crypto::ScramKeys> Connection::scram_keys(std::string_view domain, std::string_view local, crypto::Hash hash)
+{
+    store::AccountStore* store = thread_store(runtime_.accounts_path());
+    if (!store) return std::nullopt;
+    auto keys = store->scram_keys(domain, local, hash);
+    if (!keys) {
+        log::error("store.read_failed", "error={}", log::quote(keys.error().message));
+        return std::nullopt;
+    }
+    return *keys;
+}
+
+bool Connection::auth_allowed()
+{
+    return runtime_.limits().auth_allowed(address_, Clock::now());
+}
+
+void Connection::auth_failed()
+{
+    runtime_.limits().auth_failed(address_, Clock::now());
+}
+
+server::BindOutcome Connection::bind(const xmpp::Jid& full_jid)
+{
+    auto result = runtime_.registry().bind(full_jid, shared_from_this());
+    if (result.outcome != server::BindOutcome::Bound) return result.outcome;
+    bound_ = true;
+    if (result.replaced) result.replaced->kick(xmpp::StreamErrorCondition::Conflict, "replaced by a newer session");
+    return result.outcome;
+}
+
+void Connection::route(xml::Stanza&& stanza)
+{
+    std::string reply;
+    runtime_.router().route(std::move(stanza), session_->jid(), *snapshot_.session, reply);
+    if (!reply.empty()) session_->deliver(reply);
+}
+
+void Connection::deliver(std::string serialized_stanza)
+{
+    asio::post(socket_.get_executor(), [self = shared_from_this(), bytes = std::move(serialized_stanza)] {
+        if (self->stopped_ || !self->session_) return;
+        self->session_->deliver(bytes);
+        self->pump();
+    });
+}
+
+void Connection::kick(xmpp::StreamErrorCondition condition, std::string text)
+{
+    asio::post(socket_.get_executor(), [self = shared_from_this(), condition, text = std::move(text)] {
+        if (self->stopped_ || !self->session_) return;
+        self->session_->fail(condition, text);
+        self->pump();
+    });
+}
+
+}  // namespace tern::net

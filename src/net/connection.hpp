@@ -1,0 +1,106 @@
+#pragma once
+
+// One client connection: a reader coroutine and a writer coroutine on the connection's worker. Nothing
+// else touches the socket: other sessions hand stanzas over through deliver(), which posts to this worker.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/thread_pool.hpp>
+
+#include "net/runtime.hpp"
+#include "server/session.hpp"
+#include "server/session_registry.hpp"
+#include "tls/engine.hpp"
+
+namespace tern::net {
+
+class Connection;
+
+// A worker thread's io_context and the connections pinned to it (touched only on that thread).
+struct Worker {
+    asio::io_context context{1};
+    std::unordered_map<Connection*, std::shared_ptr<Connection>> connections;
+};
+
+class Connection final : public server::SessionHost,
+                         public server::ClientHandle,
+                         public std::enable_shared_from_this<Connection> {
+public:
+    enum class Port { StartTls, DirectTls };
+
+    Connection(asio::ip::tcp::socket socket, Port port, Runtime& runtime, Worker& worker, asio::thread_pool& pool);
+    ~Connection() override;
+
+    // On the worker's thread: registers with the worker and spawns the coroutines.
+    void start();
+    // On the worker's thread: <system-shutdown/> and a clean close.
+    void shutdown();
+
+    // server::SessionHost
+    std::optional<crypto::ScramKeys> scram_keys(std::string_view domain, std::string_view local,
+                                                crypto::Hash hash) override;
+    bool auth_allowed() override;
+    void auth_failed() override;
+    server::BindOutcome bind(const xmpp::Jid& full_jid) override;
+    void route(xml::Stanza&& stanza) override;
+
+    // server::ClientHandle (any thread)
+    void deliver(std::string serialized_stanza) override;
+    void kick(xmpp::StreamErrorCondition condition, std::string text) override;
+
+private:
+    using Clock = std::chrono::steady_clock;
+
+    asio::awaitable<void> reader();
+    asio::awaitable<void> writer();
+    asio::awaitable<std::size_t> read_some();
+    asio::awaitable<bool> read_proxy_header();
+    asio::awaitable<bool> tls_handshake();
+    asio::awaitable<void> carry_out_actions();
+    void receive(std::string_view bytes);
+    void create_session(std::optional<server::TlsInfo> tls);
+    server::TlsInfo tls_info() const;
+
+    void pump();  // session output -> wire; a Close action -> begin_close()
+    void send_plain(std::string_view bytes);
+    void queue_tls_output();
+    void wake_writer();
+    void begin_close();
+    void stop();
+    Clock::time_point deadline() const;
+    void on_deadline();
+
+    asio::ip::tcp::socket socket_;
+    asio::steady_timer timer_;  // wakes the writer; its expiry doubles as the auth/idle/close deadline
+    Port port_;
+    Runtime& runtime_;
+    Worker& worker_;
+    asio::thread_pool& pool_;
+    Snapshot snapshot_;
+    std::uint64_t id_;
+    std::string address_;
+    bool counted_address_ = false;
+
+    std::optional<tls::Engine> tls_;
+    std::unique_ptr<server::Session> session_;
+    std::string pending_;  // bytes read before the session existed (after a PROXY header)
+    std::string wire_;     // bytes waiting for the writer (ciphertext once TLS is on)
+    bool bound_ = false;
+
+    Clock::time_point started_;
+    Clock::time_point last_read_;
+    Clock::time_point close_deadline_;
+    bool closing_ = false;
+    bool half_closed_ = false;
+    bool stopped_ = false;
+};
+
+}  // namespace tern::net

@@ -1,0 +1,68 @@
+#pragma once
+
+// What all connections of one ternd process share. The snapshots (config, TLS context) are replaced
+// whole on reload (SIGHUP); a connection takes its copies when it starts and keeps them.
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "config/config.hpp"
+#include "server/address_limits.hpp"
+#include "server/router.hpp"
+#include "server/session_config.hpp"
+#include "server/session_registry.hpp"
+#include "tls/context.hpp"
+
+namespace tern::net {
+
+struct Snapshot {
+    std::shared_ptr<const config::Config> config;
+    std::shared_ptr<const server::SessionConfig> session;
+    std::shared_ptr<const tls::Context> tls;
+};
+
+class Runtime {
+public:
+    Runtime(Snapshot initial, std::filesystem::path accounts_path)
+        : snapshot_(std::move(initial)),
+          accounts_path_(std::move(accounts_path)),
+          registry_(snapshot_.config->limits.max_resources_per_account),
+          limits_(snapshot_.config->limits.max_connections_per_ip, snapshot_.config->limits.max_auth_failures_per_minute),
+          router_(registry_)
+    {
+    }
+
+    Snapshot snapshot() const
+    {
+        std::lock_guard lock(mutex_);
+        return snapshot_;
+    }
+
+    void replace(Snapshot next)
+    {
+        const auto& limits = next.config->limits;
+        registry_.set_max_resources(limits.max_resources_per_account);
+        limits_.set_limits(limits.max_connections_per_ip, limits.max_auth_failures_per_minute);
+        std::lock_guard lock(mutex_);
+        snapshot_ = std::move(next);
+    }
+
+    const std::filesystem::path& accounts_path() const { return accounts_path_; }
+    server::SessionRegistry& registry() { return registry_; }
+    server::AddressLimits& limits() { return limits_; }
+    server::Router& router() { return router_; }
+    std::atomic<std::size_t>& connections() { return connections_; }
+
+private:
+    mutable std::mutex mutex_;
+    Snapshot snapshot_;
+    std::filesystem::path accounts_path_;
+    server::SessionRegistry registry_;
+    server::AddressLimits limits_;
+    server::Router router_;
+    std::atomic<std::size_t> connections_{0};
+};
+
+}  // namespace tern::net

@@ -1,0 +1,461 @@
+#include "server/session.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include "base/log.hpp"
+#include "xml/writer.hpp"
+#include "xmpp/ns.hpp"
+
+namespace tern::server {
+
+namespace {
+
+using xmpp::SaslFailure;
+using xmpp::StanzaErrorCondition;
+using xmpp::StreamErrorCondition;
+
+std::string random_hex(std::size_t bytes)
+{
+    static constexpr char digits[] = "0123456789abcdef";
+    const std::string raw = crypto::random_bytes(bytes);
+    std::string hex;
+    hex.reserve(raw.size() * 2);
+    for (unsigned char c : raw) {
+        hex += digits[c >> 4];
+        hex += digits[c & 0xf];
+    }
+    return hex;
+}
+
+// RFC 6120 §4.7.5: "major.minor", each a non-negative integer.
+std::optional<std::pair<unsigned, unsigned>> parse_version(std::string_view text)
+{
+    const auto dot = text.find('.');
+    if (dot == std::string_view::npos || dot == 0 || dot + 1 == text.size()) return std::nullopt;
+    unsigned major = 0;
+    unsigned minor = 0;
+    const auto m = std::from_chars(text.data(), text.data() + dot, major);
+    const auto n = std::from_chars(text.data() + dot + 1, text.data() + text.size(), minor);
+    if (m.ec != std::errc{} || m.ptr != text.data() + dot) return std::nullopt;
+    if (n.ec != std::errc{} || n.ptr != text.data() + text.size()) return std::nullopt;
+    return std::pair{major, minor};
+}
+
+// SASL payloads travel base64-encoded; "=" is the empty payload (RFC 6120 §6.4.2).
+std::optional<std::string> decode_sasl_payload(std::string_view text)
+{
+    if (text == "=") return std::string{};
+    return crypto::base64_decode(text);
+}
+
+bool is_stanza_name(std::string_view name)
+{
+    return name == "message" || name == "presence" || name == "iq";
+}
+
+}  // namespace
+
+std::string_view to_string(Session::State state)
+{
+    switch (state) {
+    case Session::State::AwaitingStreamHeader: return "awaiting-stream-header";
+    case Session::State::Negotiating: return "negotiating";
+    case Session::State::Authenticating: return "authenticating";
+    case Session::State::Bound: return "bound";
+    case Session::State::Closed: return "closed";
+    }
+    return "?";
+}
+
+Session::Session(std::shared_ptr<const SessionConfig> config, SessionHost& host, std::optional<TlsInfo> direct_tls)
+    : config_(std::move(config)), host_(host), tokenizer_(config_->xml_limits), tls_(std::move(direct_tls))
+{
+}
+
+Session::~Session() = default;
+
+void Session::receive(std::string_view plaintext)
+{
+    if (state_ == State::Closed) return;
+    tokenizer_.feed(plaintext);
+    process();
+}
+
+void Session::process()
+{
+    while (action_ == Action::None && state_ != State::Closed) {
+        const xml::Event event = tokenizer_.next();
+        switch (event.kind) {
+        case xml::EventKind::NeedMore: return;
+        case xml::EventKind::StreamOpen: on_stream_open(); break;
+        case xml::EventKind::Stanza: on_element(event.bytes); break;
+        case xml::EventKind::StreamClose: on_stream_close(); break;
+        case xml::EventKind::Error:
+            fail(xmpp::from_xml_error(tokenizer_.error().condition), tokenizer_.error().text);
+            break;
+        }
+    }
+}
+
+//---------------------------------------------------------------------------------------------------------
+// Stream header and features
+
+void Session::on_stream_open()
+{
+    const xml::StreamHeader& header = tokenizer_.header();
+    peer_header_ = true;
+    if (lang_.empty()) {
+        const std::string_view lang = header.attr("xml:lang");
+        lang_ = lang.empty() ? "en" : std::string(lang);
+    }
+    if (header.ns() != xmpp::ns::streams || header.local_name() != "stream")
+        return fail(StreamErrorCondition::InvalidNamespace, "the stream element must be {http://etherx.jabber.org/streams}stream");
+    if (header.scope().default_ns() != xmpp::ns::client)
+        return fail(StreamErrorCondition::InvalidNamespace, "this port serves the jabber:client namespace");
+
+    const auto to = xmpp::Jid::prep_domain(header.attr("to"));
+    if (!to || !config_->serves(*to)) return fail(StreamErrorCondition::HostUnknown);
+    if (!domain_.empty() && *to != domain_)
+        return fail(StreamErrorCondition::HostUnknown, "the domain changed across a stream restart");
+    domain_ = *to;
+
+    const auto version = parse_version(header.attr("version"));
+    if (!version || version->first < 1) {
+        // RFC 6120 §4.7.5: no version means a pre-XMPP-1.0 client, which we do not support.
+        return fail(StreamErrorCondition::UnsupportedVersion, "XMPP 1.0 or later is required");
+    }
+
+    send_stream_header();
+    send_features();
+    state_ = State::Negotiating;
+}
+
+void Session::send_stream_header()
+{
+    stream_id_ = random_hex(16);
+    // The peer's header is only there once the tokenizer has reported it (not for an early error).
+    const std::string_view peer = peer_header_ ? tokenizer_.header().attr("from") : std::string_view{};
+    const bool echo_from = !peer.empty() && xmpp::Jid::parse(peer).has_value();
+    const std::string_view lang = lang_.empty() ? std::string_view("en") : std::string_view(lang_);
+    std::initializer_list<xml::Attribute> with_to = {
+        {"from", domain_}, {"id", stream_id_}, {"to", peer}, {"version", "1.0"}, {"xml:lang", lang}};
+    std::initializer_list<xml::Attribute> without_to = {
+        {"from", domain_}, {"id", stream_id_}, {"version", "1.0"}, {"xml:lang", lang}};
+    xml::append_stream_header(out_, xmpp::ns::client, echo_from ? with_to : without_to);
+    header_sent_ = true;
+}
+
+void Session::send_features()
+{
+    xml::Writer w(out_);
+    w.open("stream:features");
+    if (!authenticated()) {
+        if (!secure()) {
+            w.open("starttls").attr("xmlns", xmpp::ns::tls);
+            if (config_->require_tls) w.leaf("required");
+            w.close();
+        }
+        if (secure() || !config_->require_tls) {
+            const sasl::ServerContext context = sasl_context();
+            w.open("mechanisms").attr("xmlns", xmpp::ns::sasl);
+            for (const auto& name : sasl::offered_mechanisms(config_->sasl_mechanisms, context))
+                w.leaf("mechanism", name);
+            w.close();
+            if (!context.bindings.empty()) {
+                // XEP-0440: tell the client which channel-binding types it can use with -PLUS.
+                w.open("sasl-channel-binding").attr("xmlns", xmpp::ns::sasl_cb);
+                for (const auto& binding : tls_->bindings)
+                    w.open("channel-binding").attr("type", binding.type).close();
+                w.close();
+            }
+        }
+    } else {
+        w.open("bind").attr("xmlns", xmpp::ns::bind).close();
+        w.open("session").attr("xmlns", xmpp::ns::session).leaf("optional").close();
+    }
+    w.close();
+}
+
+void Session::restart_stream()
+{
+    tokenizer_.restart();
+    header_sent_ = false;
+    peer_header_ = false;
+    state_ = State::AwaitingStreamHeader;
+}
+
+void Session::on_stream_close()
+{
+    if (header_sent_) xml::append_stream_close(out_);
+    state_ = State::Closed;
+    action_ = Action::Close;
+}
+
+//---------------------------------------------------------------------------------------------------------
+// Top-level elements
+
+void Session::on_element(std::string_view bytes)
+{
+    auto parsed = xml::Stanza::parse(bytes, tokenizer_.header().scope());
+    if (!parsed) return fail(xmpp::from_xml_error(parsed.error().condition), parsed.error().text);
+    xml::Stanza stanza = std::move(*parsed);
+    const std::string_view ns = stanza.ns();
+    const std::string_view name = stanza.name();
+
+    if (ns == xmpp::ns::client && is_stanza_name(name)) {
+        // RFC 6120 §4.9.3.12: stanzas before authentication end the stream, unprocessed.
+        if (!authenticated() || state_ == State::Authenticating)
+            return fail(StreamErrorCondition::NotAuthorized, "authenticate first");
+        if (state_ == State::Bound) return handle_bound_stanza(std::move(stanza));
+        return handle_unbound_stanza(std::move(stanza));
+    }
+    if (ns == xmpp::ns::tls && name == "starttls") return handle_starttls(stanza);
+    if (ns == xmpp::ns::sasl) {
+        if (name == "auth") return handle_auth(stanza);
+        if (name == "response") return handle_response(stanza);
+        if (name == "abort") return handle_abort();
+    }
+    fail(StreamErrorCondition::UnsupportedStanzaType, fmt::format("unexpected <{}/> in {}", name, ns));
+}
+
+void Session::handle_starttls(const xml::Stanza&)
+{
+    if (secure() || authenticated() || state_ != State::Negotiating)
+        return fail(StreamErrorCondition::PolicyViolation, "STARTTLS is not offered at this point");
+    // Anything pipelined after <starttls/> was sent in plaintext and must not be read as if it came
+    // through TLS (the STARTTLS command injection attack).
+    if (tokenizer_.unconsumed() > 0)
+        return fail(StreamErrorCondition::PolicyViolation, "data sent after <starttls/>");
+    xml::Writer(out_).open("proceed").attr("xmlns", xmpp::ns::tls).close();
+    action_ = Action::StartTls;
+}
+
+void Session::tls_established(TlsInfo info)
+{
+    tls_ = std::move(info);
+    action_ = Action::None;
+    restart_stream();
+    process();
+}
+
+//---------------------------------------------------------------------------------------------------------
+// SASL (RFC 6120 §6)
+
+sasl::ServerContext Session::sasl_context() const
+{
+    sasl::ServerContext context;
+    context.tls = secure();
+    // Offering bindings makes a SCRAM client's "y" flag a downgrade (RFC 5802 §6), so offer them only
+    // when a -PLUS mechanism is configured.
+    const bool plus_configured = std::any_of(config_->sasl_mechanisms.begin(), config_->sasl_mechanisms.end(),
+                                             [](const std::string& m) { return m.ends_with("-PLUS"); });
+    if (secure() && plus_configured) context.bindings = tls_->bindings;
+    // Copies, not `this`: a blocking step runs this lookup on a pool thread.
+    context.lookup = [&host = host_, domain = domain_](std::string_view username, crypto::Hash hash)
+        -> std::optional<crypto::ScramKeys> {
+        const auto local = xmpp::Jid::prep_local(username);
+        if (!local) return std::nullopt;
+        return host.scram_keys(domain, *local, hash);
+    };
+    return context;
+}
+
+void Session::handle_auth(const xml::Stanza& auth)
+{
+    if (state_ != State::Negotiating || authenticated())
+        return fail(StreamErrorCondition::PolicyViolation, "authentication is not expected now");
+    if (!secure() && config_->require_tls) return sasl_failure(SaslFailure::EncryptionRequired);
+    if (!host_.auth_allowed())
+        return fail(StreamErrorCondition::PolicyViolation, "too many failed authentication attempts from your address");
+
+    const std::string_view name = auth.attr("mechanism");
+    const sasl::ServerContext context = sasl_context();
+    const auto offered = sasl::offered_mechanisms(config_->sasl_mechanisms, context);
+    if (std::find(offered.begin(), offered.end(), name) == offered.end())
+        return sasl_failure(SaslFailure::InvalidMechanism);
+
+    std::optional<std::string> initial;
+    const std::string_view text = auth.root().text();
+    if (!text.empty()) {
+        initial = decode_sasl_payload(text);
+        if (!initial) return sasl_failure(SaslFailure::IncorrectEncoding);
+    }
+    mechanism_ = sasl::make_mechanism(name, context);
+    if (!mechanism_) return sasl_failure(SaslFailure::InvalidMechanism);
+    state_ = State::Authenticating;
+    if (mechanism_->blocking()) {
+        blocking_input_ = std::move(initial);
+        blocking_is_start_ = true;
+        action_ = Action::RunBlocking;
+        return;
+    }
+    apply_sasl_step(mechanism_->start(initial));
+}
+
+void Session::handle_response(const xml::Stanza& response)
+{
+    if (state_ != State::Authenticating || !mechanism_) return sasl_failure(SaslFailure::MalformedRequest, "no exchange in progress");
+    auto data = decode_sasl_payload(response.root().text());
+    if (!data) return sasl_failure(SaslFailure::IncorrectEncoding);
+    if (mechanism_->blocking()) {
+        blocking_input_ = std::move(data);
+        blocking_is_start_ = false;
+        action_ = Action::RunBlocking;
+        return;
+    }
+    apply_sasl_step(mechanism_->step(*data));
+}
+
+void Session::handle_abort()
+{
+    if (state_ != State::Authenticating) return fail(StreamErrorCondition::PolicyViolation, "no exchange to abort");
+    sasl_failure(SaslFailure::Aborted);
+}
+
+std::function<sasl::Step()> Session::take_blocking_job()
+{
+    return [mechanism = mechanism_, input = std::move(blocking_input_), start = blocking_is_start_]() {
+        if (start) return mechanism->start(input);
+        return mechanism->step(input.value_or(std::string{}));
+    };
+}
+
+void Session::blocking_done(sasl::Step step)
+{
+    if (action_ != Action::RunBlocking) return;
+    action_ = Action::None;
+    if (state_ == State::Closed) return;
+    apply_sasl_step(std::move(step));
+    process();
+}
+
+void Session::apply_sasl_step(sasl::Step step)
+{
+    switch (step.kind) {
+    case sasl::Step::Kind::Challenge: {
+        xml::Writer(out_).open("challenge").attr("xmlns", xmpp::ns::sasl).text(crypto::base64_encode(step.data)).close();
+        return;
+    }
+    case sasl::Step::Kind::Failure:
+        if (step.failure == SaslFailure::NotAuthorized) host_.auth_failed();
+        return sasl_failure(step.failure, step.text);
+    case sasl::Step::Kind::Success: break;
+    }
+
+    const auto local = xmpp::Jid::prep_local(mechanism_->authcid());
+    const auto bare = local ? xmpp::Jid::make(*local, domain_) : tern::make_unexpected(local.error());
+    if (!bare) return sasl_failure(SaslFailure::NotAuthorized);
+    const std::string_view authzid = mechanism_->authzid();
+    if (!authzid.empty()) {
+        const auto requested = xmpp::Jid::parse(authzid);
+        if (!requested || *requested != *bare) return sasl_failure(SaslFailure::InvalidAuthzid);
+    }
+    xml::Writer(out_).open("success").attr("xmlns", xmpp::ns::sasl).text(crypto::base64_encode(step.data)).close();
+    jid_ = *bare;
+    log::info("c2s.authenticated", "jid={} stream={}", log::quote(jid_.bare_str()), stream_id_);
+    mechanism_.reset();
+    restart_stream();
+}
+
+void Session::sasl_failure(SaslFailure failure, std::string_view text)
+{
+    out_ += xmpp::sasl_failure_xml(failure, text);
+    mechanism_.reset();
+    state_ = State::Negotiating;
+    log::info("c2s.auth_failed", "condition={} stream={}", xmpp::to_string(failure), stream_id_);
+    if (++auth_failures_ >= config_->max_auth_attempts)
+        fail(StreamErrorCondition::PolicyViolation, "too many authentication attempts");
+}
+
+//---------------------------------------------------------------------------------------------------------
+// Resource binding (RFC 6120 §7) and stanzas
+
+void Session::handle_unbound_stanza(xml::Stanza&& stanza)
+{
+    const std::string_view type = stanza.attr("type");
+    if (stanza.name() == "iq" && type == "set" && stanza.root().child("bind", xmpp::ns::bind))
+        return handle_bind(stanza);
+    // RFC 6120 §7.1: before binding the server must not process any other stanza.
+    if (type != "error" && type != "result")
+        stanza_error(stanza, StanzaErrorCondition::NotAuthorized, "bind a resource first");
+}
+
+void Session::handle_bind(const xml::Stanza& iq)
+{
+    const xml::Element bind = iq.root().child("bind", xmpp::ns::bind);
+    const xml::Element requested = bind.child("resource", xmpp::ns::bind);
+    std::string resource;
+    if (requested && !requested.text().empty()) {
+        auto prepared = xmpp::Jid::prep_resource(requested.text());
+        if (!prepared) return stanza_error(iq, StanzaErrorCondition::BadRequest, "invalid resource");
+        resource = std::move(*prepared);
+    } else {
+        resource = "tern-" + random_hex(6);
+    }
+
+    xmpp::Jid full = jid_.with_resource(resource);
+    if (host_.bind(full) == BindOutcome::ResourceLimit)
+        return stanza_error(iq, StanzaErrorCondition::ResourceConstraint, "too many resources bound to this account");
+    jid_ = std::move(full);
+    state_ = State::Bound;
+    log::info("c2s.bound", "jid={} stream={}", log::quote(jid_.str()), stream_id_);
+
+    xml::Writer w(out_);
+    w.open("iq").attr("type", "result").attr("id", iq.attr("id"));
+    w.open("bind").attr("xmlns", xmpp::ns::bind).leaf("jid", jid_.str());
+    w.close_all();
+}
+
+void Session::handle_bound_stanza(xml::Stanza&& stanza)
+{
+    // RFC 6120 §8.1.2.1: the server stamps 'from'; a client may only claim its own full or bare JID.
+    const std::string_view from = stanza.attr("from");
+    if (!from.empty()) {
+        const auto claimed = xmpp::Jid::parse(from);
+        if (!claimed || (*claimed != jid_ && *claimed != jid_.bare()))
+            return fail(StreamErrorCondition::InvalidFrom, "'from' does not match the bound JID");
+    }
+    stanza.root().set_attr("from", jid_.str());
+
+    if (stanza.name() == "iq" && stanza.attr("type") == "set" && stanza.root().child("session", xmpp::ns::session)) {
+        // Legacy session establishment (RFC 3921), advertised as optional: a no-op that succeeds.
+        xml::Writer(out_).open("iq").attr("type", "result").attr("id", stanza.attr("id")).close();
+        return;
+    }
+    host_.route(std::move(stanza));
+}
+
+void Session::stanza_error(const xml::Stanza& request, StanzaErrorCondition condition, std::string_view text)
+{
+    xmpp::append_error_reply(out_, request, xmpp::StanzaError::of(condition, std::string(text)));
+}
+
+void Session::deliver(std::string_view serialized_stanza)
+{
+    if (state_ == State::Bound) out_ += serialized_stanza;
+}
+
+//---------------------------------------------------------------------------------------------------------
+// Ending the stream
+
+void Session::fail(StreamErrorCondition condition, std::string_view text)
+{
+    if (state_ == State::Closed) return;
+    if (!header_sent_) send_stream_header();
+    out_ += xmpp::stream_error_xml(condition, text);
+    xml::append_stream_close(out_);
+    log::info("c2s.stream_error", "condition={} text={} stream={}", xmpp::to_string(condition), log::quote(text),
+              stream_id_);
+    state_ = State::Closed;
+    action_ = Action::Close;
+}
+
+void Session::peer_closed()
+{
+    out_.clear();
+    state_ = State::Closed;
+    action_ = Action::Close;
+}
+
+}  // namespace tern::server

@@ -1,0 +1,132 @@
+#pragma once
+
+// The c2s stream as a pure state machine (RFC 6120 §4-§7): bytes in, bytes and actions out, no I/O.
+// net::Connection feeds it plaintext, writes what take_output() returns, and carries out the one pending
+// action (start TLS, run a blocking SASL step off the I/O thread, close).
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/crypto.hpp"
+#include "sasl/mechanism.hpp"
+#include "server/session_config.hpp"
+#include "xml/stanza.hpp"
+#include "xml/tokenizer.hpp"
+#include "xmpp/errors.hpp"
+#include "xmpp/jid.hpp"
+
+namespace tern::server {
+
+// What the connection knows about its TLS layer once the handshake is done.
+struct TlsInfo {
+    std::vector<sasl::ChannelBinding> bindings;
+    std::string server_name;  // SNI, empty if none was sent
+};
+
+enum class BindOutcome { Bound, ResourceLimit };
+
+// The world outside one session: accounts, the per-address auth limiter, the session registry and the
+// router. Implemented by net/ (and by a fake in unit tests). scram_keys may be called from a pool thread.
+class SessionHost {
+public:
+    virtual ~SessionHost() = default;
+    virtual std::optional<crypto::ScramKeys> scram_keys(std::string_view domain, std::string_view local,
+                                                        crypto::Hash hash) = 0;
+    virtual bool auth_allowed() = 0;  // false once the peer's address used up its failed-login budget
+    virtual void auth_failed() = 0;
+    virtual BindOutcome bind(const xmpp::Jid& full_jid) = 0;  // newest wins: an older session is kicked
+    virtual void route(xml::Stanza&& stanza) = 0;             // a stanza from the bound session, from stamped
+};
+
+class Session {
+public:
+    enum class State {
+        AwaitingStreamHeader,  // initial, and after each stream restart
+        Negotiating,           // features sent; STARTTLS, SASL or bind expected
+        Authenticating,        // inside a SASL exchange
+        Bound,                 // resource bound: stanzas are routed
+        Closed,
+    };
+
+    enum class Action {
+        None,
+        StartTls,     // flush output, run the TLS handshake, then call tls_established()
+        RunBlocking,  // run take_blocking_job() off the I/O thread, then call blocking_done()
+        Close,        // flush output, close TLS and TCP
+    };
+
+    Session(std::shared_ptr<const SessionConfig> config, SessionHost& host, std::optional<TlsInfo> direct_tls);
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    void receive(std::string_view plaintext);
+    void tls_established(TlsInfo info);
+    std::function<sasl::Step()> take_blocking_job();
+    void blocking_done(sasl::Step step);
+
+    // Ends the stream with a stream error (timeouts, shutdown, a newer session for this resource, an
+    // outbox the peer never drains...). Safe in any state.
+    void fail(xmpp::StreamErrorCondition condition, std::string_view text = {});
+    // The peer's TCP connection is gone: no more output.
+    void peer_closed();
+
+    std::string take_output() { return std::move(out_); }
+    bool has_output() const { return !out_.empty(); }
+    void deliver(std::string_view serialized_stanza);  // a routed stanza for this session
+
+    Action action() const { return action_; }
+    State state() const { return state_; }
+    bool secure() const { return tls_.has_value(); }
+    bool authenticated() const { return !jid_.empty(); }
+    const xmpp::Jid& jid() const { return jid_; }  // bare after SASL, full after bind
+    const std::string& stream_id() const { return stream_id_; }
+
+private:
+    void process();
+    void on_stream_open();
+    void on_element(std::string_view bytes);
+    void on_stream_close();
+
+    void handle_starttls(const xml::Stanza& el);
+    void handle_auth(const xml::Stanza& el);
+    void handle_response(const xml::Stanza& el);
+    void handle_abort();
+    void apply_sasl_step(sasl::Step step);
+    void sasl_failure(xmpp::SaslFailure failure, std::string_view text = {});
+    void handle_unbound_stanza(xml::Stanza&& stanza);
+    void handle_bind(const xml::Stanza& iq);
+    void handle_bound_stanza(xml::Stanza&& stanza);
+
+    void send_stream_header();
+    void send_features();
+    void restart_stream();
+    void stanza_error(const xml::Stanza& request, xmpp::StanzaErrorCondition condition, std::string_view text = {});
+    sasl::ServerContext sasl_context() const;
+
+    std::shared_ptr<const SessionConfig> config_;
+    SessionHost& host_;
+    xml::Tokenizer tokenizer_;
+    std::optional<TlsInfo> tls_;
+    State state_ = State::AwaitingStreamHeader;
+    Action action_ = Action::None;
+    std::string out_;
+    std::string stream_id_;
+    std::string domain_;  // the served domain the client asked for
+    std::string lang_;
+    bool header_sent_ = false;
+    bool peer_header_ = false;  // the tokenizer holds the peer's current stream header
+    xmpp::Jid jid_;
+    std::shared_ptr<sasl::Mechanism> mechanism_;  // shared with a pool job while a blocking step runs
+    std::optional<std::string> blocking_input_;
+    bool blocking_is_start_ = false;
+    unsigned auth_failures_ = 0;
+};
+
+std::string_view to_string(Session::State state);
+
+}  // namespace tern::server

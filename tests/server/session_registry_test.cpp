@@ -1,0 +1,63 @@
+#include <doctest/doctest.h>
+
+#include "server/session_registry.hpp"
+
+using namespace tern;
+using namespace tern::server;
+
+namespace {
+
+struct FakeClient : ClientHandle {
+    std::vector<std::string> delivered;
+    void deliver(std::string s) override { delivered.push_back(std::move(s)); }
+    void kick(xmpp::StreamErrorCondition, std::string) override {}
+};
+
+xmpp::Jid jid(std::string_view s)
+{
+    return *xmpp::Jid::parse(s);
+}
+
+}  // namespace
+
+TEST_SUITE("server")
+{
+    TEST_CASE("registry binds, finds and lists resources")
+    {
+        SessionRegistry registry(5);
+        auto a = std::make_shared<FakeClient>();
+        auto b = std::make_shared<FakeClient>();
+        CHECK(registry.bind(jid("alice@x/a"), a).outcome == BindOutcome::Bound);
+        CHECK(registry.bind(jid("alice@x/b"), b).outcome == BindOutcome::Bound);
+        CHECK(registry.find(jid("alice@x/a")) == a);
+        CHECK(registry.find(jid("alice@x/c")) == nullptr);
+        CHECK(registry.resources(jid("alice@x")).size() == 2);
+        CHECK(registry.size() == 2);
+    }
+
+    TEST_CASE("registry: the newest session wins and the older one is returned")
+    {
+        SessionRegistry registry(5);
+        auto older = std::make_shared<FakeClient>();
+        auto newer = std::make_shared<FakeClient>();
+        registry.bind(jid("alice@x/r"), older);
+        const auto result = registry.bind(jid("alice@x/r"), newer);
+        CHECK(result.outcome == BindOutcome::Bound);
+        CHECK(result.replaced == older);
+        CHECK(registry.find(jid("alice@x/r")) == newer);
+        // The older session's unbind must not remove the newer entry.
+        registry.unbind(jid("alice@x/r"), older.get());
+        CHECK(registry.find(jid("alice@x/r")) == newer);
+        registry.unbind(jid("alice@x/r"), newer.get());
+        CHECK(registry.find(jid("alice@x/r")) == nullptr);
+        CHECK(registry.size() == 0);
+    }
+
+    TEST_CASE("registry enforces the resource limit per account")
+    {
+        SessionRegistry registry(1);
+        CHECK(registry.bind(jid("alice@x/1"), std::make_shared<FakeClient>()).outcome == BindOutcome::Bound);
+        CHECK(registry.bind(jid("alice@x/2"), std::make_shared<FakeClient>()).outcome == BindOutcome::ResourceLimit);
+        CHECK(registry.bind(jid("bob@x/1"), std::make_shared<FakeClient>()).outcome == BindOutcome::Bound);
+    }
+}
