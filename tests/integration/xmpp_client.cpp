@@ -9,7 +9,7 @@
 
 #include <stdexcept>
 
-#include "scram_client.hpp"
+#include "sasl/scram_client.hpp"
 #include "xmpp/ns.hpp"
 
 namespace tern::test {
@@ -175,13 +175,13 @@ std::string XmppClient::scram(std::string_view mechanism, const std::string& use
 {
     const bool plus = mechanism.ends_with("-PLUS");
     const crypto::Hash hash = mechanism.starts_with("SCRAM-SHA-256") ? crypto::Hash::Sha256 : crypto::Hash::Sha1;
-    std::string flag = "n";
-    std::string data;
+    sasl::ScramClientOptions options;
     if (plus) {
-        flag = "p=" + binding_type;
-        data = binding_data_override.empty() ? channel_binding(binding_type).value_or("") : binding_data_override;
+        options.gs2_flag = "p=" + binding_type;
+        options.binding_data =
+            binding_data_override.empty() ? channel_binding(binding_type).value_or("") : binding_data_override;
     }
-    ScramClient client(hash, user, password, flag, data);
+    sasl::ScramClient client(hash, user, password, options);
     send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='" + std::string(mechanism) + "'>" +
          crypto::base64_encode(client.client_first()) + "</auth>");
     xml::Stanza reply = next_stanza();
