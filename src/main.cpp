@@ -1,4 +1,6 @@
 // ternd: the tern XMPP server.
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -20,6 +22,7 @@ constexpr std::string_view usage =
 
 int main(int argc, char** argv)
 {
+    ::umask(0077);  // the account store, keys and certificates are for ternd's user only
     std::string config_path;
     bool check_only = false;
     for (int i = 1; i < argc; ++i) {

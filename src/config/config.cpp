@@ -504,6 +504,7 @@ expected<Config, ConfigError> load_string(std::string_view toml_text, std::strin
             {"log_level", one_of(server.log_level, Choices<LogLevel>{
                 {"error", LogLevel::Error}, {"warn", LogLevel::Warn},
                 {"info", LogLevel::Info}, {"debug", LogLevel::Debug}})},
+            {"hide_version", boolean(server.hide_version)},
         })},
         {"c2s", section({
             {"listen", addresses(c2s.listen)},

@@ -37,6 +37,7 @@ struct ServerConfig {
     std::filesystem::path data_dir{"data"};         // resolved against the config file's directory
     unsigned workers = 0;                           // 0 = one per core
     LogLevel log_level = LogLevel::Info;
+    bool hide_version = false;  // XEP-0092: do not tell who asks which software this is
 
     friend bool operator==(const ServerConfig&, const ServerConfig&) = default;
 };

@@ -82,7 +82,16 @@ Connection::Connection(asio::ip::tcp::socket socket, Port port, Runtime& runtime
 {
     asio::error_code ec;
     const auto remote = socket_.remote_endpoint(ec);
-    address_ = ec ? "unknown" : remote.address().to_string();
+    if (!ec) {
+        // An IPv4 peer on a dual-stack socket is reported as IPv4.
+        const auto ip = remote.address();
+        address_ = ip.is_v6() && ip.to_v6().is_v4_mapped()
+            ? asio::ip::make_address_v4(asio::ip::v4_mapped, ip.to_v6()).to_string()
+            : ip.to_string();
+        port_number_ = remote.port();
+    } else {
+        address_ = "unknown";
+    }
     runtime_.connections().fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -131,7 +140,10 @@ asio::awaitable<bool> Connection::read_proxy_header()
             log::info("c2s.proxy_header_invalid", "conn={} ip={} error={}", id_, address_, log::quote(parsed.error));
             co_return false;
         }
-        if (parsed.header.has_address) address_ = parsed.header.source_address;
+        if (parsed.header.has_address) {
+            address_ = parsed.header.source_address;
+            port_number_ = parsed.header.source_port;
+        }
         pending_.erase(0, parsed.consumed);
         co_return true;
     }
@@ -379,6 +391,27 @@ void Connection::shutdown()
     pump();
 }
 
+void Connection::reloaded()
+{
+    snapshot_ = runtime_.snapshot();
+    if (stopped_ || !session_ || session_->state() != server::Session::State::Bound) return;
+    std::string pushes;
+    snapshot_.iq->on_reload({session_->jid(), address_, port_number_, &module_state_}, pushes);
+    if (pushes.empty()) return;
+    session_->deliver(pushes);
+    pump();
+}
+
+void Connection::tick(std::chrono::system_clock::time_point now)
+{
+    if (stopped_ || !session_ || session_->state() != server::Session::State::Bound) return;
+    std::string pushes;
+    snapshot_.iq->on_tick({session_->jid(), address_, port_number_, &module_state_}, now, pushes);
+    if (pushes.empty()) return;
+    session_->deliver(pushes);
+    pump();
+}
+
 //---------------------------------------------------------------------------------------------------------
 // What the session asks of the outside world
 
@@ -416,7 +449,9 @@ server::BindOutcome Connection::bind(const xmpp::Jid& full_jid)
 void Connection::route(xml::Stanza&& stanza)
 {
     std::string reply;
-    runtime_.router().route(std::move(stanza), session_->jid(), *snapshot_.session, reply);
+    const server::Requester sender{session_->jid(), address_, port_number_, &module_state_};
+    runtime_.router().route(std::move(stanza), {sender, *snapshot_.session, *snapshot_.iq,
+                                                std::chrono::system_clock::now(), reply});
     if (!reply.empty()) session_->deliver(reply);
 }
 

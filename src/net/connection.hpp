@@ -43,6 +43,10 @@ public:
     void start();
     // On the worker's thread: <system-shutdown/> and a clean close.
     void shutdown();
+    // On the worker's thread: adopt the runtime's new snapshot and push what modules want pushed.
+    void reloaded();
+    // On the worker's thread, about once a minute: module pushes that are due.
+    void tick(std::chrono::system_clock::time_point now);
 
     // server::SessionHost
     std::optional<crypto::ScramKeys> scram_keys(std::string_view domain, std::string_view local,
@@ -86,7 +90,8 @@ private:
     asio::thread_pool& pool_;
     Snapshot snapshot_;
     std::uint64_t id_;
-    std::string address_;
+    std::string address_;       // the peer's IP (the PROXY-protocol source when enabled)
+    std::uint16_t port_number_ = 0;
     bool counted_address_ = false;
 
     std::optional<tls::Engine> tls_;
@@ -94,6 +99,7 @@ private:
     std::string pending_;  // bytes read before the session existed (after a PROXY header)
     std::string wire_;     // bytes waiting for the writer (ciphertext once TLS is on)
     bool bound_ = false;
+    server::SessionState module_state_;
 
     Clock::time_point started_;
     Clock::time_point last_read_;

@@ -10,6 +10,7 @@
 
 #include "config/config.hpp"
 #include "server/address_limits.hpp"
+#include "server/iq_dispatcher.hpp"
 #include "server/router.hpp"
 #include "server/session_config.hpp"
 #include "server/session_registry.hpp"
@@ -21,6 +22,7 @@ struct Snapshot {
     std::shared_ptr<const config::Config> config;
     std::shared_ptr<const server::SessionConfig> session;
     std::shared_ptr<const tls::Context> tls;
+    std::shared_ptr<const server::IqDispatcher> iq;  // the module handlers, built for this configuration
 };
 
 class Runtime {

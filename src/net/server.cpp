@@ -1,5 +1,6 @@
 #include "net/server.hpp"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -20,6 +21,7 @@
 
 #include "base/log.hpp"
 #include "net/connection.hpp"
+#include "modules/modules.hpp"
 #include "net/runtime.hpp"
 #include "store/accounts.hpp"
 #include "tls/self_signed.hpp"
@@ -31,6 +33,7 @@ namespace {
 namespace fs = std::filesystem;
 constexpr auto nothrow = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::chrono::seconds shutdown_grace{5};
+constexpr std::chrono::seconds tick_interval{60};
 
 log::Level to_log_level(config::LogLevel level)
 {
@@ -89,13 +92,32 @@ expected<tls::ServerCertificates, std::string> certificate_files(const config::C
     return certificates;
 }
 
-expected<Snapshot, std::string> make_snapshot(const config::Config& config)
+// Each connection is a descriptor: raise the soft limit to the hard one (the usual soft limit of 1024
+// would cap ternd at about a thousand clients). Returns the soft limit in effect.
+rlim_t raise_open_file_limit()
+{
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+    // An unlimited hard limit still stops at the kernel's fs.nr_open (2^20 by default).
+    const rlim_t target = limit.rlim_max == RLIM_INFINITY ? rlim_t{1} << 20 : limit.rlim_max;
+    if (limit.rlim_cur < target) {
+        rlimit raised = limit;
+        raised.rlim_cur = target;
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+    }
+    return limit.rlim_cur;
+}
+
+expected<Snapshot, std::string> make_snapshot(const config::Config& config, const config::Config* previous)
 {
     auto certificates = certificate_files(config);
     if (!certificates) return make_unexpected(certificates.error());
     auto context = tls::Context::create_server(*certificates);
     if (!context) return make_unexpected(context.error());
-    return Snapshot{std::make_shared<const config::Config>(config), make_session_config(config), std::move(*context)};
+    auto iq = std::make_shared<server::IqDispatcher>();
+    modules::register_all(*iq, config, previous);
+    return Snapshot{std::make_shared<const config::Config>(config), make_session_config(config), std::move(*context),
+                    std::move(iq)};
 }
 
 }  // namespace
@@ -122,6 +144,8 @@ struct Server::Impl {
     void reload();
     void begin_stop();
     asio::awaitable<void> finish_stop();
+    void for_each_connection(std::function<void(Connection&)> action);
+    asio::awaitable<void> tick_loop();
 };
 
 expected<void, std::string> Server::Impl::prepare()
@@ -136,7 +160,7 @@ expected<void, std::string> Server::Impl::prepare()
     if (auto store = store::AccountStore::open(accounts.string()); !store)
         return make_unexpected("cannot open the account store " + accounts.string() + ": " + store.error().message);
 
-    auto snapshot = make_snapshot(config);
+    auto snapshot = make_snapshot(config, nullptr);
     if (!snapshot) return make_unexpected(snapshot.error());
     runtime = std::make_unique<Runtime>(std::move(*snapshot), accounts);
     return {};
@@ -217,15 +241,41 @@ void Server::Impl::reload()
     keep(next.server.workers != config.server.workers, "server.workers", next.server.workers, config.server.workers);
     keep(next.server.data_dir != config.server.data_dir, "server.data_dir", next.server.data_dir, config.server.data_dir);
 
-    auto snapshot = make_snapshot(next);
+    auto snapshot = make_snapshot(next, &config);
     if (!snapshot) {
         log::error("ternd.reload_failed", "error={}", log::quote(snapshot.error()));
         return;
     }
     runtime->replace(std::move(*snapshot));
+    for_each_connection([](Connection& c) { c.reloaded(); });
     log::set_level(to_log_level(next.server.log_level));
     config = std::move(next);
     log::info("ternd.reloaded", "config={} domains={}", log::quote(config_path), config.server.domains.size());
+}
+
+void Server::Impl::for_each_connection(std::function<void(Connection&)> action)
+{
+    for (auto& worker : workers) {
+        asio::post(worker->context, [w = worker.get(), action] {
+            // A copy: an action may end a connection, which removes it from the map.
+            std::vector<std::shared_ptr<Connection>> open;
+            open.reserve(w->connections.size());
+            for (auto& [ptr, connection] : w->connections) open.push_back(connection);
+            for (auto& connection : open) action(*connection);
+        });
+    }
+}
+
+asio::awaitable<void> Server::Impl::tick_loop()
+{
+    asio::steady_timer timer(main);
+    while (!stopping) {
+        timer.expires_after(tick_interval);
+        co_await timer.async_wait(nothrow);
+        if (stopping) break;
+        const auto now = std::chrono::system_clock::now();
+        for_each_connection([now](Connection& c) { c.tick(now); });
+    }
 }
 
 void Server::Impl::begin_stop()
@@ -237,13 +287,7 @@ void Server::Impl::begin_stop()
         asio::error_code ec;
         acceptor.close(ec);
     }
-    for (auto& worker : workers) {
-        asio::post(worker->context, [w = worker.get()] {
-            std::vector<std::shared_ptr<Connection>> open;
-            for (auto& [ptr, connection] : w->connections) open.push_back(connection);
-            for (auto& connection : open) connection->shutdown();
-        });
-    }
+    for_each_connection([](Connection& c) { c.shutdown(); });
     asio::co_spawn(main, finish_stop(), asio::detached);
 }
 
@@ -275,6 +319,8 @@ int Server::run()
 {
     Impl& s = *impl_;
     log::set_level(to_log_level(s.config.server.log_level));
+    const rlim_t open_files = raise_open_file_limit();
+    log::info("ternd.open_files", "limit={}", open_files);
     if (auto ready = s.prepare(); !ready) {
         log::error("ternd.start_failed", "error={}", log::quote(ready.error()));
         return 1;
@@ -300,6 +346,7 @@ int Server::run()
         }
     }
     s.wait_for_signal();
+    asio::co_spawn(s.main, s.tick_loop(), asio::detached);
 
     for (auto& worker : s.workers)
         s.threads.emplace_back([w = worker.get()] { w->context.run(); });

@@ -26,54 +26,48 @@ void error_reply(const xml::Stanza& stanza, StanzaErrorCondition condition, std:
 
 }  // namespace
 
-void Router::route(xml::Stanza&& stanza, const xmpp::Jid& sender, const SessionConfig& config, std::string& reply)
+void Router::route(xml::Stanza&& stanza, const RouteContext& context)
 {
+    const xmpp::Jid& sender = context.sender.jid;
     const std::string_view to_attr = stanza.attr("to");
     if (to_attr.empty()) {
         // RFC 6120 §10.3: no 'to' means the sender's own account (its bare JID).
-        return to_account(std::move(stanza), sender.bare(), reply);
+        return to_account(std::move(stanza), sender.bare(), context);
     }
     const auto to = xmpp::Jid::parse(to_attr);
-    if (!to) return error_reply(stanza, StanzaErrorCondition::JidMalformed, reply);
-    if (!config.serves(to->domain())) {
+    if (!to) return error_reply(stanza, StanzaErrorCondition::JidMalformed, context.reply);
+    if (!context.config.serves(to->domain())) {
         // No federation yet: every other domain is unreachable.
-        return error_reply(stanza, StanzaErrorCondition::RemoteServerNotFound, reply);
+        return error_reply(stanza, StanzaErrorCondition::RemoteServerNotFound, context.reply);
     }
     if (to->local().empty()) {
-        if (!to->resource().empty()) return error_reply(stanza, StanzaErrorCondition::ServiceUnavailable, reply);
-        return to_server(std::move(stanza), reply);
+        if (!to->resource().empty()) return error_reply(stanza, StanzaErrorCondition::ServiceUnavailable, context.reply);
+        return to_server(std::move(stanza), Target::Server, context);
     }
-    if (to->is_bare()) return to_account(std::move(stanza), *to, reply);
-    to_resource(std::move(stanza), *to, reply);
+    if (to->is_bare()) return to_account(std::move(stanza), *to, context);
+    to_resource(std::move(stanza), *to, context);
 }
 
-void Router::to_server(xml::Stanza&& stanza, std::string& reply)
+void Router::to_server(xml::Stanza&& stanza, Target target, const RouteContext& context)
 {
-    if (!is_request(stanza)) return;  // messages and presence to the server itself are dropped
-    const xml::Element child = stanza.root().first_child_element();
-    if (stanza.attr("type") == "get" && child && child.name() == "ping" && child.ns() == xmpp::ns::ping) {
-        // XEP-0199: the server answers pings addressed to it.
-        xml::Writer w(reply);
-        w.open("iq").attr("type", "result").attr("id", stanza.attr("id"));
-        if (const auto from = stanza.attr("from"); !from.empty()) w.attr("to", from);
-        if (const auto to = stanza.attr("to"); !to.empty()) w.attr("from", to);
-        w.close();
-        return;
-    }
-    error_reply(stanza, StanzaErrorCondition::ServiceUnavailable, reply);
+    // Messages and presence to the server itself are dropped.
+    if (stanza.name() == "iq") context.iq.dispatch(stanza, context.sender, target, context.now, context.reply);
 }
 
-void Router::to_account(xml::Stanza&& stanza, const xmpp::Jid& bare, std::string& reply)
+void Router::to_account(xml::Stanza&& stanza, const xmpp::Jid& bare, const RouteContext& context)
 {
     const std::string_view name = stanza.name();
     if (name == "iq") {
-        // IQs to a bare JID are handled by the server on the account's behalf (RFC 6120 §10.5.3.1).
-        return to_server(std::move(stanza), reply);
+        // IQs to a bare JID are answered by the server on the account's behalf (RFC 6120 §10.5.3.1); only
+        // the account itself may ask, others get what an account without that feature gives.
+        if (bare == context.sender.jid.bare()) return to_server(std::move(stanza), Target::Account, context);
+        if (is_request(stanza)) error_reply(stanza, StanzaErrorCondition::ServiceUnavailable, context.reply);
+        return;
     }
     const auto resources = registry_.resources(bare);
     if (resources.empty()) {
         // No offline storage: RFC 6121 §8.5.2.2 lets the server answer service-unavailable.
-        if (name == "message") error_reply(stanza, StanzaErrorCondition::ServiceUnavailable, reply);
+        if (name == "message") error_reply(stanza, StanzaErrorCondition::ServiceUnavailable, context.reply);
         return;
     }
     if (name == "message" && stanza.attr("type") == "error") return;
@@ -81,7 +75,7 @@ void Router::to_account(xml::Stanza&& stanza, const xmpp::Jid& bare, std::string
     for (const auto& resource : resources) resource.client->deliver(serialized);
 }
 
-void Router::to_resource(xml::Stanza&& stanza, const xmpp::Jid& full, std::string& reply)
+void Router::to_resource(xml::Stanza&& stanza, const xmpp::Jid& full, const RouteContext& context)
 {
     if (auto client = registry_.find(full)) {
         client->deliver(stanza.serialize());
@@ -89,8 +83,8 @@ void Router::to_resource(xml::Stanza&& stanza, const xmpp::Jid& full, std::strin
     }
     // RFC 6121 §8.5.3.2: no such resource.
     const std::string_view name = stanza.name();
-    if (name == "message") return to_account(std::move(stanza), full.bare(), reply);
-    if (name == "iq") error_reply(stanza, StanzaErrorCondition::ServiceUnavailable, reply);
+    if (name == "message") return to_account(std::move(stanza), full.bare(), context);
+    if (is_request(stanza)) error_reply(stanza, StanzaErrorCondition::ServiceUnavailable, context.reply);
 }
 
 }  // namespace tern::server

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "server/iq_dispatcher.hpp"
 #include "server/session_config.hpp"
 #include "server/session_registry.hpp"
 #include "xml/stanza.hpp"
@@ -13,18 +14,26 @@
 
 namespace tern::server {
 
+// Everything a routing decision may need besides the stanza. Replies and errors for the sender are
+// appended to `reply` (the sender's own output).
+struct RouteContext {
+    const Requester& sender;  // its JID is the stanza's stamped 'from'
+    const SessionConfig& config;
+    const IqDispatcher& iq;
+    std::chrono::system_clock::time_point now;
+    std::string& reply;
+};
+
 class Router {
 public:
     explicit Router(SessionRegistry& registry) : registry_(registry) {}
 
-    // `stanza` has its 'from' stamped with `sender`. Replies and errors for the sender are appended to
-    // `reply` (the sender's own output).
-    void route(xml::Stanza&& stanza, const xmpp::Jid& sender, const SessionConfig& config, std::string& reply);
+    void route(xml::Stanza&& stanza, const RouteContext& context);
 
 private:
-    void to_server(xml::Stanza&& stanza, std::string& reply);
-    void to_account(xml::Stanza&& stanza, const xmpp::Jid& bare, std::string& reply);
-    void to_resource(xml::Stanza&& stanza, const xmpp::Jid& full, std::string& reply);
+    void to_server(xml::Stanza&& stanza, Target target, const RouteContext& context);
+    void to_account(xml::Stanza&& stanza, const xmpp::Jid& bare, const RouteContext& context);
+    void to_resource(xml::Stanza&& stanza, const xmpp::Jid& full, const RouteContext& context);
 
     SessionRegistry& registry_;
 };

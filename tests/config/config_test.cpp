@@ -87,6 +87,7 @@ domains = ["Example.ORG", "chat.example.net"]
 data_dir = "/var/lib/tern"
 workers = 4
 log_level = "debug"
+hide_version = true
 [c2s]
 listen = ["0.0.0.0:5222", "[::]:5222"]
 direct_tls = []
@@ -116,6 +117,7 @@ scram_iterations = 1000000
     CHECK(c.server.data_dir == "/var/lib/tern");
     CHECK(c.server.workers == 4);
     CHECK(c.server.log_level == LogLevel::Debug);
+    CHECK(c.server.hide_version);
     CHECK(c.c2s.listen == std::vector<ListenAddress>{{"0.0.0.0", 5222}, {"::", 5222}});
     CHECK(c.c2s.direct_tls.empty());
     CHECK_FALSE(c.c2s.require_tls);
@@ -230,7 +232,7 @@ TEST_CASE("config rejects unknown sections and keys on their own line")
     CHECK(message_of("[server]\n\n[serverr]\nworkers = 1\n") ==
           "t.toml:3: key 'serverr': unknown section (expected one of: server, c2s, tls, limits, sasl)");
     CHECK(message_of("[server]\nworkers = 1\nworker = 2\n") ==
-          "t.toml:3: key 'server.worker': unknown key (expected one of: domains, data_dir, workers, log_level)");
+          "t.toml:3: key 'server.worker': unknown key (expected one of: domains, data_dir, workers, log_level, hide_version)");
     CHECK(message_of("debug = true\n") ==
           "t.toml:1: key 'debug': unknown key (expected one of: server, c2s, tls, limits, sasl)");
     CHECK(error_of("[limits.extra]\nx = 1\n").key == "limits.extra");

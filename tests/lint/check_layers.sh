@@ -15,8 +15,8 @@ declare -A allowed_layers=(
   [tls]="base"
   [store]="base crypto xmpp"
   [config]="base xmpp xml"
-  [server]="base xml xmpp crypto sasl tls store config modules"
-  [modules]="base xml xmpp server"
+  [server]="base xml xmpp crypto sasl tls store config"
+  [modules]="base xml xmpp config server"
   [net]="base xml xmpp crypto sasl tls store config server modules"
   [ctl]="base xml xmpp crypto sasl tls store config server modules net"
 )

@@ -1,0 +1,14 @@
+#include "modules/modules.hpp"
+
+#include "modules/registrations.hpp"
+
+namespace tern::modules {
+
+void register_all(server::IqDispatcher& dispatcher, const config::Config& config, const config::Config* /*previous*/)
+{
+    register_ping(dispatcher);
+    register_version(dispatcher, config);
+    register_disco(dispatcher);  // last: it lists what the others registered
+}
+
+}  // namespace tern::modules

@@ -1,0 +1,53 @@
+#pragma once
+
+// The IQ table: (type, child namespace, child name) -> handler. RFC 6120 §8.2.3 is enforced here once for
+// every module, and disco#info features are derived from the table, so a feature is advertised if and
+// only if a handler answers it.
+#include <map>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "server/module_api.hpp"
+
+namespace tern::server {
+
+class IqDispatcher {
+public:
+    void add(std::string_view type, std::string_view ns, std::string_view name, Target target, IqHandler handler,
+             Visibility visible = {});
+    // A feature served without an IQ handler of its own (e.g. a stream feature, or disco itself).
+    void add_feature(std::string_view ns, Target target, Visibility visible = {});
+
+    // Answers an IQ addressed to the server or to the requester's account; appends the reply (result or
+    // error) to `out`. An IQ result or error is never answered.
+    void dispatch(const xml::Stanza& iq, const Requester& from, Target target,
+                  std::chrono::system_clock::time_point now, std::string& out) const;
+
+    // The namespaces offered at `target` to this requester, sorted and unique.
+    std::vector<std::string> features(Target target, const Requester& requester) const;
+
+    void add_hooks(SessionHooks hooks);
+    void on_reload(const Requester& session, std::string& out) const;
+    void on_tick(const Requester& session, std::chrono::system_clock::time_point now, std::string& out) const;
+
+private:
+    struct Entry {
+        Target target;
+        IqHandler handler;
+        Visibility visible;
+    };
+    struct Feature {
+        std::string ns;
+        Target target;
+        Visibility visible;
+    };
+    using Key = std::tuple<std::string, std::string, std::string>;  // type, ns, name
+
+    std::map<Key, Entry, std::less<>> handlers_;
+    std::vector<Feature> features_;
+    std::vector<SessionHooks> hooks_;
+};
+
+}  // namespace tern::server
