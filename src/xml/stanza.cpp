@@ -323,6 +323,7 @@ void Element::remove_attr(std::string_view qname)
 
 void Element::serialize_to(std::string& out) const
 {
+    if (!node_) return;
     const std::size_t start = out.size();
     StringWriter writer(out);
     node_.print(writer, "", pugi::format_raw, pugi::encoding_utf8);

@@ -164,7 +164,14 @@ void StreamHeader::clear() noexcept
 
 // ---- Tokenizer -------------------------------------------------------------------------------------
 
-Tokenizer::Tokenizer(Limits limits) : limits_(limits), state_(State::Prolog), ref_return_(State::Text) {}
+Tokenizer::Tokenizer(Limits limits) : limits_(limits), state_(State::Prolog), ref_return_(State::Text)
+{
+    // Offsets inside an element are 32-bit, name sizes and depths 16-bit.
+    limits_.max_stanza_bytes = std::min<std::size_t>(limits_.max_stanza_bytes, UINT32_MAX);
+    limits_.max_header_bytes = std::min<std::size_t>(limits_.max_header_bytes, UINT32_MAX);
+    limits_.max_name_bytes = std::min<std::size_t>(limits_.max_name_bytes, UINT16_MAX);
+    limits_.max_depth = std::min<std::size_t>(limits_.max_depth, UINT16_MAX);
+}
 
 void Tokenizer::feed(std::string_view bytes)
 {

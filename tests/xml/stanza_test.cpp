@@ -213,6 +213,7 @@ TEST_CASE("stanza accessors: attr, has_attr, lang inheritance, text, text_conten
     CHECK_FALSE(s.root().child("nothing", client_ns));
     CHECK_FALSE(Element().child("x", ""));
     CHECK(Element().name().empty());
+    CHECK(Element().serialize().empty());
 }
 
 TEST_CASE("stanza attribute normalization: literal whitespace becomes space, references survive a round trip")
