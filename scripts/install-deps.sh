@@ -13,6 +13,7 @@ test_packages=(
   clang libclang-rt-14-dev   # libFuzzer runs of the fuzz targets
   python3 python3-slixmpp    # interoperability test with a real client library
   openssl                    # certificate inspection in tests
+  coturn                     # end-to-end check of XEP-0215 TURN credentials (turnserver, turnutils_uclient)
 )
 
 packages=("${build_packages[@]}")

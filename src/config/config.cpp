@@ -337,6 +337,400 @@ Handler tls_domains(std::map<std::string, CertificatePaths>& out, std::map<std::
     };
 }
 
+// ---- external services (XEP-0215) -------------------------------------------------------------
+
+// Dino refreshes credentials only when their lifetime is at least 10 minutes.
+constexpr std::int64_t min_service_ttl = 600;
+constexpr std::int64_t max_service_ttl = 30 * 86400;
+
+Handler non_empty_string(std::string& out)
+{
+    return [&out](Checker& c, const toml::node& node, const std::string& key) {
+        const auto* value = node.as_string();
+        if (value && !value->get().empty()) {
+            out = value->get();
+            return;
+        }
+        c.fail(node.source(), key, "expected a non-empty string, got " + describe(node));
+    };
+}
+
+// XEP-0215 service types are XML NCNames; ASCII is enough for every registered one.
+bool is_ncname(std::string_view s)
+{
+    const auto start = [](unsigned char c) { return std::isalpha(c) || c == '_'; };
+    const auto rest = [&](unsigned char c) { return start(c) || std::isdigit(c) || c == '-' || c == '.'; };
+    return !s.empty() && start(static_cast<unsigned char>(s[0])) &&
+           std::all_of(s.begin() + 1, s.end(), [&](char c) { return rest(static_cast<unsigned char>(c)); });
+}
+
+Handler service_type(std::string& out)
+{
+    return [&out](Checker& c, const toml::node& node, const std::string& key) {
+        const auto* value = node.as_string();
+        if (value && is_ncname(value->get())) {
+            out = value->get();
+            return;
+        }
+        c.fail(node.source(), key,
+               "expected a service type such as \"stun\", \"turn\" or \"turns\", got " + describe(node));
+    };
+}
+
+// A host name or an IP literal as clients will use it: no spaces or control characters.
+Handler service_host(std::string& out)
+{
+    return [&out](Checker& c, const toml::node& node, const std::string& key) {
+        const auto* value = node.as_string();
+        const auto printable = [](unsigned char ch) { return ch > 0x20 && ch != 0x7f; };
+        if (value && !value->get().empty() && value->get().size() <= 255 &&
+            std::all_of(value->get().begin(), value->get().end(), [&](char ch) { return printable(ch); })) {
+            out = value->get();
+            return;
+        }
+        c.fail(node.source(), key, "expected a host name or IP address, got " + describe(node));
+    };
+}
+
+Handler separator(char& out)
+{
+    return [&out](Checker& c, const toml::node& node, const std::string& key) {
+        const auto* value = node.as_string();
+        if (value && value->get().size() == 1) {
+            const auto ch = static_cast<unsigned char>(value->get()[0]);
+            if (std::ispunct(ch) && ch != '\\') {
+                out = static_cast<char>(ch);
+                return;
+            }
+        }
+        c.fail(node.source(), key, "expected one punctuation character such as \":\", got " + describe(node));
+    };
+}
+
+Handler algorithm()
+{
+    return [](Checker& c, const toml::node& node, const std::string& key) {
+        const auto* value = node.as_string();
+        if (value && value->get() == "hmac-sha1") return;
+        c.fail(node.source(), key, "expected \"hmac-sha1\" (the only one coturn checks), got " + describe(node));
+    };
+}
+
+// secret = "s" or secret = ["new", "old"] (rotation: the first signs, the TURN server accepts all).
+Handler secrets(std::vector<std::string>& out)
+{
+    return [&out](Checker& c, const toml::node& node, const std::string& key) {
+        out.clear();
+        if (const auto* one = node.as_string(); one && !one->get().empty()) {
+            out.push_back(one->get());
+            return;
+        }
+        const auto* array = node.as_array();
+        const char* expected = "expected a non-empty string or a non-empty array of them, got ";
+        if (!array || array->empty()) return c.fail(node.source(), key, expected + describe(node));
+        for (std::size_t i = 0; i < array->size(); ++i) {
+            const auto* item = array->get(i)->as_string();
+            if (!item || item->get().empty()) {
+                out.clear();
+                return c.fail(array->get(i)->source(), element_key(key, i), "expected a non-empty string, got " +
+                                                                                describe(*array->get(i)));
+            }
+            out.push_back(item->get());
+        }
+    };
+}
+
+// A file holding the shared secret(s), one per line, newest first; read now so a bad file stops start-up.
+Handler secret_file(std::vector<std::string>& out, const std::filesystem::path& base_dir)
+{
+    return [&out, base_dir](Checker& c, const toml::node& node, const std::string& key) {
+        const auto* value = node.as_string();
+        if (!value || value->get().empty())
+            return c.fail(node.source(), key, "expected a non-empty path, got " + describe(node));
+        std::filesystem::path file{value->get()};
+        if (file.is_relative() && !base_dir.empty()) file = base_dir / file;
+        std::ifstream in(file, std::ios::binary);
+        if (!in)
+            return c.fail(node.source(), key,
+                          "cannot read secret file " + quote(file.string()) + ": " + std::strerror(errno));
+        out.clear();
+        std::string line;
+        while (std::getline(in, line)) {
+            while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+            if (!line.empty()) out.push_back(std::move(line));
+        }
+        if (out.empty()) c.fail(node.source(), key, "secret file " + quote(file.string()) + " holds no secret");
+    };
+}
+
+// BCP 47 in the shape xml:lang uses: letters, then hyphen-separated letters or digits.
+bool is_language_tag(std::string_view tag)
+{
+    std::size_t part = 0;
+    bool first = true;
+    for (std::size_t i = 0; i <= tag.size(); ++i) {
+        if (i == tag.size() || tag[i] == '-') {
+            if (part == 0 || part > 8) return false;
+            part = 0;
+            first = false;
+            continue;
+        }
+        const auto ch = static_cast<unsigned char>(tag[i]);
+        if (!(std::isalpha(ch) || (!first && std::isdigit(ch)))) return false;
+        ++part;
+    }
+    return true;
+}
+
+std::string lower(std::string_view s)
+{
+    std::string out{s};
+    for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return out;
+}
+
+// names = { de = "Relais", fr = "Relais" }
+Handler names(std::map<std::string, std::string>& out)
+{
+    return [&out](Checker& c, const toml::node& node, const std::string& prefix) {
+        const auto* table = node.as_table();
+        if (!table) return c.fail(node.source(), prefix, "expected a table of language = name, got " + describe(node));
+        for (const auto& [tag, value] : *table) {
+            const std::string key = join_key(prefix, tag.str());
+            c.seen(key, tag.source());
+            if (!is_language_tag(tag.str())) {
+                c.fail(tag.source(), key, "expected a language tag such as de or pt-BR, got " + quote(tag.str()));
+                continue;
+            }
+            const auto* name = value.as_string();
+            if (!name || name->get().empty()) {
+                c.fail(value.source(), key, "expected a non-empty string, got " + describe(value));
+                continue;
+            }
+            out[lower(tag.str())] = name->get();
+        }
+    };
+}
+
+// allow = ["example.org", "alice@example.net"]: whole domains or single accounts.
+Handler allow_list(std::vector<std::string>& out)
+{
+    return array_of("domains and bare JIDs", false, [&out] { out.clear(); },
+                    [&out](Checker& c, const toml::node& node, const std::string& key) {
+                        const auto* text = node.as_string();
+                        auto jid = xmpp::Jid::parse(text ? std::string_view{text->get()} : "");
+                        if (!text || !jid || !jid->is_bare()) {
+                            c.fail(node.source(), key,
+                                   "expected a domain or a bare JID (user@domain), got " + describe(node));
+                            return false;
+                        }
+                        std::string entry = jid->bare_str();
+                        if (std::find(out.begin(), out.end(), entry) != out.end()) {
+                            c.fail(node.source(), key, quote(entry) + " is listed twice");
+                            return false;
+                        }
+                        out.push_back(std::move(entry));
+                        return true;
+                    });
+}
+
+// [services.extended]: var = "value" or var = ["value", ...] -> data-form fields.
+Handler extended(std::vector<ServiceField>& out)
+{
+    return [&out](Checker& c, const toml::node& node, const std::string& prefix) {
+        const auto* table = node.as_table();
+        if (!table) return c.fail(node.source(), prefix, "expected a table of field = value, got " + describe(node));
+        out.clear();
+        for (const auto& [var, value] : *table) {
+            const std::string key = join_key(prefix, var.str());
+            c.seen(key, var.source());
+            ServiceField field{std::string{var.str()}, {}};
+            if (const auto* one = value.as_string()) {
+                field.values.push_back(one->get());
+            } else if (const auto* array = value.as_array(); array && !array->empty()) {
+                for (const auto& item : *array) {
+                    const auto* text = item.as_string();
+                    if (!text) {
+                        field.values.clear();
+                        break;
+                    }
+                    field.values.push_back(text->get());
+                }
+            }
+            if (field.values.empty()) {
+                c.fail(value.source(), key,
+                       "expected a string or a non-empty array of strings, got " + describe(value));
+                continue;
+            }
+            out.push_back(std::move(field));
+        }
+    };
+}
+
+// The keys shared by [[services]] entries and the [turn] shortcut that are about credentials.
+void add_credential_fields(std::vector<Field>& fields, ExternalService& s, const std::filesystem::path& base_dir)
+{
+    fields.push_back({"secret", secrets(s.secrets)});
+    fields.push_back({"secret_file", secret_file(s.secrets, base_dir)});
+    fields.push_back({"ttl", integer(s.ttl, min_service_ttl, max_service_ttl)});
+    fields.push_back({"algorithm", algorithm()});
+    fields.push_back({"separator", separator(s.separator)});
+    fields.push_back({"pseudonymous", boolean(s.pseudonymous)});
+    fields.push_back({"inline_credentials", boolean(s.inline_credentials)});
+    fields.push_back({"allow", allow_list(s.allow)});
+    fields.push_back({"name", non_empty_string(s.name)});
+    fields.push_back({"names", names(s.names)});
+}
+
+// Checks across the keys of one service table (`key` is e.g. "services[2]" or "turn").
+void check_credentials(Checker& c, const std::string& key)
+{
+    const auto set = [&](const char* name) { return c.was_set(key + '.' + name); };
+    if (set("secret") && set("secret_file"))
+        c.fail(key + ".secret_file", "give " + key + ".secret or " + key + ".secret_file, not both");
+    const bool shared_secret = set("secret") || set("secret_file");
+    for (const char* only_with_secret : {"ttl", "algorithm", "separator", "pseudonymous"}) {
+        if (set(only_with_secret) && !shared_secret)
+            c.fail(key + '.' + only_with_secret, "only used with a shared secret (secret or secret_file)");
+    }
+}
+
+struct TurnShortcut {
+    ExternalService base;
+    std::uint16_t port = 3478;
+    std::uint16_t tls_port = 5349;
+    bool stun = true;
+    bool turns = true;
+};
+
+Handler turn_shortcut(TurnShortcut& t, const std::filesystem::path& base_dir)
+{
+    std::vector<Field> fields{
+        {"host", service_host(t.base.host)},
+        {"port", integer(t.port, 1, 65535)},
+        {"tls_port", integer(t.tls_port, 1, 65535)},
+        {"stun", boolean(t.stun)},
+        {"turns", boolean(t.turns)},
+    };
+    add_credential_fields(fields, t.base, base_dir);
+    return [inner = section(std::move(fields))](Checker& c, const toml::node& node, const std::string& key) {
+        inner(c, node, key);
+        if (!node.is_table()) return;
+        if (!c.was_set(key + ".host")) c.fail(key, "expected " + key + ".host (the TURN server's name or address)");
+        if (!c.was_set(key + ".secret") && !c.was_set(key + ".secret_file"))
+            c.fail(key, "expected " + key + ".secret or " + key + ".secret_file (coturn's static-auth-secret)");
+        check_credentials(c, key);
+    };
+}
+
+// stun (udp), turn (udp and tcp) on `port`, turns (tcp) on `tls_port`, as coturn listens by default.
+std::vector<ExternalService> expand(const TurnShortcut& t)
+{
+    std::vector<ExternalService> out;
+    if (t.stun) {
+        ExternalService stun;
+        stun.type = "stun";
+        stun.host = t.base.host;
+        stun.port = t.port;
+        stun.transport = ServiceTransport::Udp;
+        stun.name = t.base.name;
+        stun.names = t.base.names;
+        stun.allow = t.base.allow;
+        out.push_back(std::move(stun));
+    }
+    ExternalService turn = t.base;
+    turn.type = "turn";
+    turn.port = t.port;
+    turn.restricted = true;
+    turn.transport = ServiceTransport::Udp;
+    out.push_back(turn);
+    turn.transport = ServiceTransport::Tcp;
+    out.push_back(turn);
+    if (t.turns) {
+        turn.type = "turns";
+        turn.port = t.tls_port;
+        out.push_back(std::move(turn));
+    }
+    return out;
+}
+
+// [[services]]: one table per service.
+Handler services(std::vector<ExternalService>& out, const std::filesystem::path& base_dir)
+{
+    return array_of("tables ([[services]])", true, [&out] { out.clear(); },
+                    [&out, base_dir](Checker& c, const toml::node& node, const std::string& key) {
+                        if (!node.is_table()) {
+                            c.fail(node.source(), key, "expected a table, got " + describe(node));
+                            return false;
+                        }
+                        ExternalService& s = out.emplace_back();
+                        std::vector<Field> fields{
+                            {"type", service_type(s.type)},
+                            {"host", service_host(s.host)},
+                            {"port", integer(s.port, 1, 65535)},
+                            {"transport", one_of(s.transport, Choices<ServiceTransport>{
+                                                                  {"udp", ServiceTransport::Udp},
+                                                                  {"tcp", ServiceTransport::Tcp}})},
+                            {"restricted", boolean(s.restricted)},
+                            {"username", non_empty_string(s.username)},
+                            {"password", non_empty_string(s.password)},
+                            {"extended", extended(s.extended)},
+                        };
+                        add_credential_fields(fields, s, base_dir);
+                        section(std::move(fields))(c, node, key);
+
+                        const auto set = [&](const char* name) { return c.was_set(key + '.' + name); };
+                        for (const char* required : {"type", "host", "port", "transport"}) {
+                            if (!set(required))
+                                c.fail(key, "expected " + key + '.' + required +
+                                                " (every service needs type, host, port and transport; clients "
+                                                "ignore entries without port and transport)");
+                        }
+                        check_credentials(c, key);
+                        if (set("username") != set("password")) {
+                            const std::string given = set("username") ? "username" : "password";
+                            const std::string missing = set("username") ? "password" : "username";
+                            c.fail(key + '.' + given,
+                                   "expected " + key + '.' + missing + " as well (username and password go together)");
+                        }
+                        if (set("username") && !s.secrets.empty())
+                            c.fail(key + ".username",
+                                   "static username/password and a shared secret exclude each other");
+                        if (!set("restricted")) s.restricted = s.has_credentials();
+                        if (s.restricted && !s.has_credentials())
+                            c.fail(key + ".restricted",
+                                   "a restricted service needs credentials (secret, secret_file, or username and "
+                                   "password)");
+                        if (set("inline_credentials") && !s.has_credentials())
+                            c.fail(key + ".inline_credentials", "only used with credentials");
+                        return true;
+                    });
+}
+
+// The same service twice would make <credentials/> ambiguous; an allow entry must be an account or domain
+// this server serves.
+void check_services(Checker& c, const Config& config, const std::vector<std::string>& keys)
+{
+    const auto& served = config.server.domains;
+    for (std::size_t i = 0; i < config.services.size(); ++i) {
+        const auto& s = config.services[i];
+        for (std::size_t j = 0; j < i; ++j) {
+            const auto& t = config.services[j];
+            if (s.type == t.type && s.host == t.host && s.port == t.port && s.transport == t.transport)
+                c.fail(keys[i], "service " + s.type + " " + s.host + ":" + std::to_string(s.port) + "/" +
+                                    std::string{to_string(s.transport)} + " is listed twice (in " + keys[j] +
+                                    " and " + keys[i] + ")");
+        }
+        for (std::size_t a = 0; a < s.allow.size(); ++a) {
+            const auto& entry = s.allow[a];
+            const auto at = entry.find('@');
+            const std::string domain = at == std::string::npos ? entry : entry.substr(at + 1);
+            if (std::find(served.begin(), served.end(), domain) == served.end())
+                c.fail(element_key(keys[i] + ".allow", a), "domain " + quote(domain) + " is not in server.domains");
+        }
+    }
+}
+
 // ---- checks across keys -----------------------------------------------------------------------
 
 void check_listeners(Checker& c, const C2sConfig& c2s)
@@ -424,6 +818,11 @@ std::string_view to_string(SaslMechanism mechanism)
     return "?";
 }
 
+std::string_view to_string(ServiceTransport transport)
+{
+    return transport == ServiceTransport::Udp ? "udp" : "tcp";
+}
+
 std::string ListenAddress::to_string() const
 {
     const std::string p = std::to_string(port);
@@ -495,6 +894,8 @@ expected<Config, ConfigError> load_string(std::string_view toml_text, std::strin
     auto& limits = config.limits;
     auto& sasl = config.sasl;
     std::map<std::string, std::string> tls_domain_keys;
+    TurnShortcut turn;
+    std::vector<ExternalService> listed_services;
     // clang-format off
     const Handler document = section({
         {"server", section({
@@ -527,11 +928,14 @@ expected<Config, ConfigError> load_string(std::string_view toml_text, std::strin
             {"max_auth_failures_per_minute", integer(limits.max_auth_failures_per_minute, 1, 1000)},
             {"max_outbox_bytes", integer(limits.max_outbox_bytes, 65536, 256 << 20)},
             {"max_resources_per_account", integer(limits.max_resources_per_account, 1, 1000)},
+            {"sm_resume_timeout", integer(limits.sm_resume_timeout, 1, 86400)},
         })},
         {"sasl", section({
             {"mechanisms", mechanisms(sasl.mechanisms)},
             {"scram_iterations", integer(sasl.scram_iterations, 4096, 1000000)},
         })},
+        {"services", services(listed_services, base_dir)},
+        {"turn", turn_shortcut(turn, base_dir)},
     });
     // clang-format on
 
@@ -539,6 +943,17 @@ expected<Config, ConfigError> load_string(std::string_view toml_text, std::strin
     document(checker, root, "");
     check_listeners(checker, config.c2s);
     check_tls(checker, config, tls_domain_keys);
+
+    std::vector<std::string> service_keys;
+    if (checker.was_set("turn")) {
+        config.services = expand(turn);
+        service_keys.assign(config.services.size(), "turn");
+    }
+    for (std::size_t i = 0; i < listed_services.size(); ++i) {
+        config.services.push_back(std::move(listed_services[i]));
+        service_keys.push_back(element_key("services", i));
+    }
+    check_services(checker, config, service_keys);
     if (checker.error()) return make_unexpected(*checker.error());
 
     resolve_paths(config, base_dir);

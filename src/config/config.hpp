@@ -76,6 +76,7 @@ struct LimitsConfig {
     std::uint32_t max_auth_failures_per_minute = 5;
     std::uint32_t max_outbox_bytes = 1048576;
     std::uint32_t max_resources_per_account = 10;
+    std::chrono::seconds sm_resume_timeout{300};  // XEP-0198: how long a dropped session waits to be resumed
 
     friend bool operator==(const LimitsConfig&, const LimitsConfig&) = default;
 };
@@ -89,12 +90,48 @@ struct SaslConfig {
     friend bool operator==(const SaslConfig&, const SaslConfig&) = default;
 };
 
+enum class ServiceTransport { Udp, Tcp };
+std::string_view to_string(ServiceTransport transport);  // "udp", "tcp"
+
+// One field of a service's extended information (XEP-0215 §4: a jabber:x:data form of type result).
+struct ServiceField {
+    std::string var;
+    std::vector<std::string> values;
+
+    friend bool operator==(const ServiceField&, const ServiceField&) = default;
+};
+
+// An external service announced by XEP-0215 ([[services]], or one entry of the [turn] shortcut).
+// Credentials come from TURN REST shared secrets (coturn's use-auth-secret), or are static.
+struct ExternalService {
+    std::string type;  // "stun", "turn", "turns" or another registered type (an NCName)
+    std::string host;
+    std::uint16_t port = 0;
+    ServiceTransport transport = ServiceTransport::Udp;
+    std::string name;
+    std::map<std::string, std::string> names;  // lower-case language tag -> name, chosen by xml:lang
+    bool restricted = false;  // credentials are required (the default whenever the service has some)
+    std::vector<std::string> secrets;  // TURN REST shared secrets, newest first: the first signs
+    std::chrono::seconds ttl{86400};   // lifetime of TURN REST credentials
+    char separator = ':';              // between expiry and id in the username (coturn's rest-api-separator)
+    bool pseudonymous = false;         // id = a keyed hash of the bare JID instead of the JID
+    std::string username;              // static credentials, given as they are
+    std::string password;
+    bool inline_credentials = true;    // credentials also in <services/> replies, not only in <credentials/>
+    std::vector<std::string> allow;    // prepared domains and bare JIDs; empty: every account of a served domain
+    std::vector<ServiceField> extended;
+
+    bool has_credentials() const { return !secrets.empty() || !username.empty(); }
+    friend bool operator==(const ExternalService&, const ExternalService&) = default;
+};
+
 struct Config {
     ServerConfig server;
     C2sConfig c2s;
     TlsConfig tls;
     LimitsConfig limits;
     SaslConfig sasl;
+    std::vector<ExternalService> services;  // the [turn] shortcut's entries first, then [[services]] in order
 
     friend bool operator==(const Config&, const Config&) = default;
 };
@@ -117,7 +154,7 @@ Config default_config();
 expected<Config, ConfigError> load_file(const std::string& path);
 
 // Validates TOML text. source_name names it in errors; relative paths are resolved against base_dir
-// (left relative when base_dir is empty).
+// (left relative when base_dir is empty). Files named by secret_file keys are read here.
 expected<Config, ConfigError> load_string(std::string_view toml, std::string_view source_name,
                                           const std::filesystem::path& base_dir = {});
 

@@ -57,10 +57,12 @@ TEST_CASE("config defaults are what an operator expects")
     CHECK(c.limits.max_auth_failures_per_minute == 5);
     CHECK(c.limits.max_outbox_bytes == 1048576);
     CHECK(c.limits.max_resources_per_account == 10);
+    CHECK(c.limits.sm_resume_timeout == 300s);
     CHECK(c.sasl.mechanisms == std::vector<SaslMechanism>{SaslMechanism::ScramSha256Plus, SaslMechanism::ScramSha256,
                                                           SaslMechanism::ScramSha1Plus, SaslMechanism::ScramSha1,
                                                           SaslMechanism::Plain});
     CHECK(c.sasl.scram_iterations == 4096);
+    CHECK(c.services.empty());
 }
 
 TEST_CASE("config from an empty document equals the embedded default")
@@ -109,6 +111,7 @@ max_connections_per_ip = 100000
 max_auth_failures_per_minute = 1000
 max_outbox_bytes = 268435456
 max_resources_per_account = 1
+sm_resume_timeout = 86400
 [sasl]
 mechanisms = ["SCRAM-SHA-1", "PLAIN"]
 scram_iterations = 1000000
@@ -134,6 +137,7 @@ scram_iterations = 1000000
     CHECK(c.limits.max_auth_failures_per_minute == 1000);
     CHECK(c.limits.max_outbox_bytes == 268435456);
     CHECK(c.limits.max_resources_per_account == 1);
+    CHECK(c.limits.sm_resume_timeout == 86400s);
     CHECK(c.sasl.mechanisms == std::vector<SaslMechanism>{SaslMechanism::ScramSha1, SaslMechanism::Plain});
     CHECK(c.sasl.scram_iterations == 1000000);
 }
@@ -176,6 +180,7 @@ TEST_CASE("config rejects each integer key's wrong type and both ends of its ran
         {"limits", "max_auth_failures_per_minute", 1, 1000},
         {"limits", "max_outbox_bytes", 65536, 256 << 20},
         {"limits", "max_resources_per_account", 1, 1000},
+        {"limits", "sm_resume_timeout", 1, 86400},
         {"sasl", "scram_iterations", 4096, 1000000},
     };
     for (const auto& c : cases) {
@@ -230,11 +235,11 @@ TEST_CASE("config rejects a wrong type for each non-integer key")
 TEST_CASE("config rejects unknown sections and keys on their own line")
 {
     CHECK(message_of("[server]\n\n[serverr]\nworkers = 1\n") ==
-          "t.toml:3: key 'serverr': unknown section (expected one of: server, c2s, tls, limits, sasl)");
+          "t.toml:3: key 'serverr': unknown section (expected one of: server, c2s, tls, limits, sasl, services, turn)");
     CHECK(message_of("[server]\nworkers = 1\nworker = 2\n") ==
           "t.toml:3: key 'server.worker': unknown key (expected one of: domains, data_dir, workers, log_level, hide_version)");
     CHECK(message_of("debug = true\n") ==
-          "t.toml:1: key 'debug': unknown key (expected one of: server, c2s, tls, limits, sasl)");
+          "t.toml:1: key 'debug': unknown key (expected one of: server, c2s, tls, limits, sasl, services, turn)");
     CHECK(error_of("[limits.extra]\nx = 1\n").key == "limits.extra");
     CHECK(error_of("[tls.domains.\"localhost\"]\ncertificate = \"c\"\nkey = \"k\"\nca = \"x\"\n").key ==
           "tls.domains.localhost.ca");
@@ -393,6 +398,283 @@ TEST_CASE("config log levels map to their names")
         const Config c = loaded("[server]\nlog_level = \"" + std::string{to_string(level)} + "\"");
         CHECK(c.server.log_level == level);
     }
+}
+
+TEST_CASE("config services read every key")
+{
+    const Config c = loaded(R"(
+[server]
+domains = ["example.org", "example.net"]
+[[services]]
+type = "turn"
+host = "turn.example.org"
+port = 3478
+transport = "tcp"
+name = "Relay"
+names = { de = "Relais", PT-br = "Retransmissor" }
+restricted = true
+secret = ["new", "old"]
+ttl = 600
+algorithm = "hmac-sha1"
+separator = "-"
+inline_credentials = false
+pseudonymous = true
+allow = ["example.org", "Alice@Example.NET"]
+[services.extended]
+FORM_TYPE = "urn:example:relay"
+region = ["eu", "us"]
+[[services]]
+type = "ftp"
+host = "192.0.2.1"
+port = 20
+transport = "tcp"
+username = "guest"
+password = "guest"
+restricted = false
+)");
+    REQUIRE(c.services.size() == 2);
+    const ExternalService& turn = c.services[0];
+    CHECK(turn.type == "turn");
+    CHECK(turn.host == "turn.example.org");
+    CHECK(turn.port == 3478);
+    CHECK(turn.transport == ServiceTransport::Tcp);
+    CHECK(turn.name == "Relay");
+    CHECK(turn.names == std::map<std::string, std::string>{{"de", "Relais"}, {"pt-br", "Retransmissor"}});
+    CHECK(turn.restricted);
+    CHECK(turn.secrets == std::vector<std::string>{"new", "old"});
+    CHECK(turn.ttl == 600s);
+    CHECK(turn.separator == '-');
+    CHECK_FALSE(turn.inline_credentials);
+    CHECK(turn.pseudonymous);
+    CHECK(turn.allow == std::vector<std::string>{"example.org", "alice@example.net"});
+    CHECK(turn.extended == std::vector<ServiceField>{{"FORM_TYPE", {"urn:example:relay"}}, {"region", {"eu", "us"}}});
+    const ExternalService& ftp = c.services[1];
+    CHECK(ftp.username == "guest");
+    CHECK(ftp.password == "guest");
+    CHECK_FALSE(ftp.restricted);
+    CHECK(ftp.secrets.empty());
+    CHECK(ftp.inline_credentials);
+}
+
+TEST_CASE("config services defaults: restricted exactly when there are credentials, a day's ttl, ':' separator")
+{
+    const Config c = loaded(R"(
+[[services]]
+type = "stun"
+host = "stun.example.org"
+port = 3478
+transport = "udp"
+[[services]]
+type = "turn"
+host = "turn.example.org"
+port = 3478
+transport = "udp"
+secret = "s"
+[[services]]
+type = "turn"
+host = "static.example.org"
+port = 3478
+transport = "udp"
+username = "u"
+password = "p"
+)");
+    REQUIRE(c.services.size() == 3);
+    CHECK_FALSE(c.services[0].restricted);
+    CHECK_FALSE(c.services[0].has_credentials());
+    CHECK(c.services[1].restricted);
+    CHECK(c.services[1].secrets == std::vector<std::string>{"s"});
+    CHECK(c.services[1].ttl == 86400s);
+    CHECK(c.services[1].separator == ':');
+    CHECK_FALSE(c.services[1].pseudonymous);
+    CHECK(c.services[1].inline_credentials);
+    CHECK(c.services[1].allow.empty());
+    CHECK(c.services[2].restricted);
+}
+
+TEST_CASE("config turn shortcut expands into stun, turn udp and tcp, and turns")
+{
+    const Config c = loaded("[turn]\nhost = \"turn.example.org\"\nsecret = \"S\"\nttl = 3600\n[[services]]\ntype = "
+                            "\"ftp\"\nhost = \"f\"\nport = 21\ntransport = \"tcp\"\n");
+    REQUIRE(c.services.size() == 5);
+    const auto& s = c.services;
+    CHECK((s[0].type == "stun" && s[0].port == 3478 && s[0].transport == ServiceTransport::Udp));
+    CHECK_FALSE(s[0].has_credentials());
+    CHECK_FALSE(s[0].restricted);
+    CHECK((s[1].type == "turn" && s[1].port == 3478 && s[1].transport == ServiceTransport::Udp));
+    CHECK((s[2].type == "turn" && s[2].port == 3478 && s[2].transport == ServiceTransport::Tcp));
+    CHECK((s[3].type == "turns" && s[3].port == 5349 && s[3].transport == ServiceTransport::Tcp));
+    for (std::size_t i = 1; i <= 3; ++i) {
+        CHECK(s[i].host == "turn.example.org");
+        CHECK(s[i].secrets == std::vector<std::string>{"S"});
+        CHECK(s[i].restricted);
+        CHECK(s[i].ttl == 3600s);
+    }
+    CHECK(s[4].type == "ftp");
+
+    const Config small = loaded("[turn]\nhost = \"t\"\nsecret = \"S\"\nport = 80\ntls_port = 443\nstun = false\n"
+                                "turns = false\n");
+    REQUIRE(small.services.size() == 2);
+    CHECK((small.services[0].type == "turn" && small.services[0].port == 80));
+    CHECK((small.services[1].type == "turn" && small.services[1].transport == ServiceTransport::Tcp));
+    const Config tls_only = loaded("[turn]\nhost = \"t\"\nsecret = \"S\"\ntls_port = 443\nstun = false\n");
+    CHECK(tls_only.services.back().port == 443);
+
+    CHECK(message_of("[turn]\nsecret = \"S\"\n") ==
+          "t.toml:1: key 'turn': expected turn.host (the TURN server's name or address)");
+    CHECK(message_of("\n[turn]\nhost = \"t\"\n") ==
+          "t.toml:2: key 'turn': expected turn.secret or turn.secret_file (coturn's static-auth-secret)");
+    CHECK(message_of("[turn]\nhost = \"t\"\nsecret = \"S\"\nusername = \"u\"\n") ==
+          "t.toml:4: key 'turn.username': unknown key (expected one of: host, port, tls_port, stun, turns, secret, "
+          "secret_file, ttl, algorithm, separator, pseudonymous, inline_credentials, allow, name, names)");
+    CHECK(message_of("[turn]\nhost = \"t\"\nsecret = \"S\"\n[[services]]\ntype = \"turn\"\nhost = \"t\"\nport = "
+                     "3478\ntransport = \"tcp\"\n") ==
+          "t.toml:4: key 'services[0]': service turn t:3478/tcp is listed twice (in turn and services[0])");
+}
+
+TEST_CASE("config services secrets: a string, a rotation list, or a file read at load")
+{
+    const auto dir = std::filesystem::temp_directory_path() / "tern_config_secret_test";
+    std::filesystem::create_directories(dir);
+    std::ofstream{dir / "turn.secret"} << "newest\r\n\nolder  \n";
+    std::ofstream{dir / "empty.secret"} << "\n\n";
+    const std::string head = "[[services]]\ntype = \"turn\"\nhost = \"t\"\nport = 3478\ntransport = \"udp\"\n";
+
+    CHECK(loaded(head + "secret = \"one\"").services[0].secrets == std::vector<std::string>{"one"});
+    CHECK(loaded(head + "secret = [\"a\", \"b\"]").services[0].secrets == std::vector<std::string>{"a", "b"});
+    CHECK(loaded(head + "secret_file = \"turn.secret\"", dir).services[0].secrets ==
+          std::vector<std::string>{"newest", "older"});
+    CHECK(loaded(head + "secret_file = \"" + (dir / "turn.secret").string() + "\"").services[0].secrets ==
+          std::vector<std::string>{"newest", "older"});
+    CHECK(loaded("[turn]\nhost = \"t\"\nsecret_file = \"turn.secret\"\n", dir).services[1].secrets ==
+          std::vector<std::string>{"newest", "older"});
+
+    CHECK(message_of(head + "secret_file = \"" + (dir / "none").string() + "\"") ==
+          "t.toml:6: key 'services[0].secret_file': cannot read secret file \"" + (dir / "none").string() +
+              "\": No such file or directory");
+    CHECK(error_of(head + "secret_file = \"" + (dir / "empty.secret").string() + "\"").message ==
+          "secret file \"" + (dir / "empty.secret").string() + "\" holds no secret");
+    CHECK(message_of(head + "secret = \"\"") ==
+          "t.toml:6: key 'services[0].secret': expected a non-empty string or a non-empty array of them, got \"\"");
+    CHECK(message_of(head + "secret = []") ==
+          "t.toml:6: key 'services[0].secret': expected a non-empty string or a non-empty array of them, got an "
+          "array");
+    CHECK(message_of(head + "secret = [\"a\", 1]") ==
+          "t.toml:6: key 'services[0].secret[1]': expected a non-empty string, got 1");
+    CHECK(message_of(head + "secret = \"a\"\nsecret_file = \"" + (dir / "turn.secret").string() + "\"") ==
+          "t.toml:7: key 'services[0].secret_file': give services[0].secret or services[0].secret_file, not both");
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("config services need type, host, port and transport")
+{
+    const std::string all = "type = \"turn\"\nhost = \"t\"\nport = 3478\ntransport = \"udp\"\n";
+    for (const char* key : {"type", "host", "port", "transport"}) {
+        CAPTURE(key);
+        std::string table = "[[services]]\n";
+        for (const auto& line : {std::string{"type = \"turn\""}, std::string{"host = \"t\""}, std::string{"port = 3478"},
+                                 std::string{"transport = \"udp\""}})
+            if (!line.starts_with(key)) table += line + "\n";
+        CHECK(message_of("\n" + table) == "t.toml:2: key 'services[0]': expected services[0]." + std::string{key} +
+                                              " (every service needs type, host, port and transport; clients ignore "
+                                              "entries without port and transport)");
+    }
+    CHECK(loaded("[[services]]\n" + all).services.size() == 1);
+    CHECK(message_of("services = [1]\n") == "t.toml:1: key 'services[0]': expected a table, got 1");
+    CHECK(message_of("services = 1\n") ==
+          "t.toml:1: key 'services': expected an array of tables ([[services]]), got 1");
+}
+
+TEST_CASE("config services reject each bad value with its key and line")
+{
+    const std::pair<std::string, std::string> cases[] = {
+        {"[[services]]\ntype = \"1turn\"", "key 'services[0].type': expected a service type such as \"stun\", \"turn\" "
+                                           "or \"turns\", got \"1turn\""},
+        {"[[services]]\nhost = \"a b\"", "key 'services[0].host': expected a host name or IP address, got \"a b\""},
+        {"[[services]]\nhost = \"\"", "key 'services[0].host': expected a host name or IP address, got \"\""},
+        {"[[services]]\nport = 0", "key 'services[0].port': expected an integer from 1 to 65535, got 0"},
+        {"[[services]]\nport = 65536", "key 'services[0].port': expected an integer from 1 to 65535, got 65536"},
+        {"[[services]]\ntransport = \"sctp\"",
+         "key 'services[0].transport': expected one of \"udp\", \"tcp\", got \"sctp\""},
+        {"[[services]]\nrestricted = \"yes\"", "key 'services[0].restricted': expected true or false, got \"yes\""},
+        {"[[services]]\nname = \"\"", "key 'services[0].name': expected a non-empty string, got \"\""},
+        {"[[services]]\nnames = { \"de_DE\" = \"x\" }",
+         "key 'services[0].names.de_DE': expected a language tag such as de or pt-BR, got \"de_DE\""},
+        {"[[services]]\nnames = { de = 1 }", "key 'services[0].names.de': expected a non-empty string, got 1"},
+        {"[[services]]\nnames = \"de\"", "key 'services[0].names': expected a table of language = name, got \"de\""},
+        {"[[services]]\nttl = 599", "key 'services[0].ttl': expected a number of seconds from 600 to 2592000, got 599"},
+        {"[[services]]\nttl = 2592001",
+         "key 'services[0].ttl': expected a number of seconds from 600 to 2592000, got 2592001"},
+        {"[[services]]\nalgorithm = \"hmac-sha256\"",
+         "key 'services[0].algorithm': expected \"hmac-sha1\" (the only one coturn checks), got \"hmac-sha256\""},
+        {"[[services]]\nseparator = \"::\"",
+         "key 'services[0].separator': expected one punctuation character such as \":\", got \"::\""},
+        {"[[services]]\nseparator = \"a\"",
+         "key 'services[0].separator': expected one punctuation character such as \":\", got \"a\""},
+        {"[[services]]\nusername = \"\"", "key 'services[0].username': expected a non-empty string, got \"\""},
+        {"[[services]]\nallow = []",
+         "key 'services[0].allow': expected a non-empty array of domains and bare JIDs, got an array"},
+        {"[[services]]\nallow = [\"a@localhost/r\"]",
+         "key 'services[0].allow[0]': expected a domain or a bare JID (user@domain), got \"a@localhost/r\""},
+        {"[[services]]\nallow = [\"localhost\", \"LOCALHOST\"]", "key 'services[0].allow[1]': \"localhost\" is listed twice"},
+        {"[[services]]\nextended = { region = [] }",
+         "key 'services[0].extended.region': expected a string or a non-empty array of strings, got an array"},
+        {"[[services]]\nextended = { region = 1 }",
+         "key 'services[0].extended.region': expected a string or a non-empty array of strings, got 1"},
+        {"[[services]]\nextended = 1", "key 'services[0].extended': expected a table of field = value, got 1"},
+        {"[[services]]\nbogus = 1", "key 'services[0].bogus': unknown key (expected one of: type, host, port, "
+                                    "transport, restricted, username, password, extended, secret, secret_file, ttl, "
+                                    "algorithm, separator, pseudonymous, inline_credentials, allow, name, names)"},
+    };
+    for (const auto& [toml, expected] : cases) {
+        // The bad line comes first; the other required keys follow it.
+        std::string table = toml + "\n";
+        const std::string bad_key = toml.substr(std::string_view{"[[services]]\n"}.size());
+        for (const std::string line : {"type = \"turn\"", "host = \"t\"", "port = 3478", "transport = \"udp\""})
+            if (!bad_key.starts_with(line.substr(0, line.find(' ') + 1))) table += line + "\n";
+        CAPTURE(table);
+        CHECK(message_of(table) == "t.toml:2: " + expected);
+    }
+}
+
+TEST_CASE("config services check credentials across keys")
+{
+    const std::string head = "[[services]]\ntype = \"turn\"\nhost = \"t\"\nport = 3478\ntransport = \"udp\"\n";
+    CHECK(message_of(head + "username = \"u\"\n") ==
+          "t.toml:6: key 'services[0].username': expected services[0].password as well (username and password go "
+          "together)");
+    CHECK(message_of(head + "password = \"p\"\n") ==
+          "t.toml:6: key 'services[0].password': expected services[0].username as well (username and password go "
+          "together)");
+    CHECK(message_of(head + "secret = \"s\"\nusername = \"u\"\npassword = \"p\"\n") ==
+          "t.toml:7: key 'services[0].username': static username/password and a shared secret exclude each other");
+    CHECK(message_of(head + "restricted = true\n") ==
+          "t.toml:6: key 'services[0].restricted': a restricted service needs credentials (secret, secret_file, or "
+          "username and password)");
+    CHECK(message_of(head + "inline_credentials = false\n") ==
+          "t.toml:6: key 'services[0].inline_credentials': only used with credentials");
+    for (const char* key : {"ttl = 600", "algorithm = \"hmac-sha1\"", "separator = \":\"", "pseudonymous = true"}) {
+        CAPTURE(key);
+        const ConfigError e = error_of(head + key + "\n");
+        CHECK(e.line == 6);
+        CHECK(e.message == "only used with a shared secret (secret or secret_file)");
+    }
+    CHECK(message_of(head + "username = \"u\"\npassword = \"p\"\nttl = 700\n") ==
+          "t.toml:8: key 'services[0].ttl': only used with a shared secret (secret or secret_file)");
+}
+
+TEST_CASE("config services allow only served domains and no duplicate services")
+{
+    const std::string head = "[[services]]\ntype = \"turn\"\nhost = \"t\"\nport = 3478\ntransport = \"udp\"\n";
+    CHECK(message_of(head + "secret = \"s\"\nallow = [\"localhost\",\n \"bob@elsewhere.org\"]\n") ==
+          "t.toml:8: key 'services[0].allow[1]': domain \"elsewhere.org\" is not in server.domains");
+    CHECK(message_of("[turn]\nhost = \"t\"\nsecret = \"s\"\nallow = [\"other.org\"]\n") ==
+          "t.toml:4: key 'turn.allow[0]': domain \"other.org\" is not in server.domains");
+    CHECK(message_of(head + "\n" + head) ==
+          "t.toml:7: key 'services[1]': service turn t:3478/udp is listed twice (in services[0] and services[1])");
+    const std::string other_port = "[[services]]\ntype = \"turn\"\nhost = \"t\"\nport = 3479\ntransport = \"udp\"\n";
+    const std::string other_type = "[[services]]\ntype = \"stun\"\nhost = \"t\"\nport = 3478\ntransport = \"udp\"\n";
+    const std::string other_transport = "[[services]]\ntype = \"turn\"\nhost = \"t\"\nport = 3478\ntransport = \"tcp\"\n";
+    CHECK(loaded(head + other_port + other_type + other_transport).services.size() == 4);
 }
 
 }  // TEST_SUITE
