@@ -68,6 +68,35 @@ void log_exception(std::exception_ptr error)
 
 }  // namespace
 
+//---------------------------------------------------------------------------------------------------------
+// SessionHandle
+
+void SessionHandle::deliver(std::string serialized_stanza)
+{
+    std::lock_guard lock(mutex_);
+    if (auto owner = owner_.lock()) owner->post_deliver(std::move(serialized_stanza));
+}
+
+void SessionHandle::kick(xmpp::StreamErrorCondition condition, std::string text)
+{
+    std::lock_guard lock(mutex_);
+    if (auto owner = owner_.lock()) owner->post_kick(condition, std::move(text));
+}
+
+std::shared_ptr<Connection> SessionHandle::owner() const
+{
+    std::lock_guard lock(mutex_);
+    return owner_.lock();
+}
+
+void SessionHandle::set_owner(std::weak_ptr<Connection> owner)
+{
+    std::lock_guard lock(mutex_);
+    owner_ = std::move(owner);
+}
+
+//---------------------------------------------------------------------------------------------------------
+
 Connection::Connection(asio::ip::tcp::socket socket, Port port, Runtime& runtime, Worker& worker, asio::thread_pool& pool)
     : socket_(std::move(socket)),
       timer_(socket_.get_executor()),
@@ -124,6 +153,7 @@ asio::awaitable<std::size_t> Connection::read_some()
         if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
         if (ec) co_return 0;
         last_read_ = Clock::now();
+        pinged_ = false;
         co_return n;
     }
 }
@@ -173,15 +203,14 @@ asio::awaitable<void> Connection::reader()
     }
     co_await carry_out_actions();
 
-    while (!stopped_) {
+    while (!stopped_ && !detached_) {
         const std::size_t n = co_await read_some();
         if (n == 0) break;
         if (closing_) continue;  // draining until the peer closes or the grace period ends
         receive({read_buffer.data(), n});
         co_await carry_out_actions();
     }
-    if (session_) session_->peer_closed();
-    stop();
+    connection_lost();
 }
 
 void Connection::receive(std::string_view bytes)
@@ -197,11 +226,9 @@ void Connection::receive(std::string_view bytes)
     if (!plain.empty()) session_->receive(plain);
     if (status == tls::Status::Failed) {
         log::debug("c2s.tls_error", "conn={} error={}", id_, log::quote(tls_->last_error()));
-        session_->peer_closed();
-        stop();
+        connection_lost();
     } else if (status == tls::Status::Closed) {
-        session_->peer_closed();
-        stop();
+        connection_lost();
     }
 }
 
@@ -220,6 +247,18 @@ asio::awaitable<void> Connection::carry_out_actions()
             auto job = session_->take_blocking_job();
             sasl::Step step = co_await asio::co_spawn(pool_, run_blocking(std::move(job)), asio::use_awaitable);
             session_->blocking_done(std::move(step));
+            break;
+        }
+        case server::Session::Action::Resume: {
+            auto outcome = co_await resume(session_->resume_request());
+            if (!outcome) {
+                session_->resume_failed(outcome.error());
+                break;
+            }
+            handle_ = std::move(outcome->handle);
+            module_state_ = std::move(outcome->module_state);
+            session_->resumed(std::move(outcome->state));
+            if (stopped_) end_session();  // this connection ended while the state was on its way
             break;
         }
         case server::Session::Action::None:
@@ -276,7 +315,7 @@ void Connection::pump()
 
 void Connection::send_plain(std::string_view bytes)
 {
-    if (stopped_ || half_closed_) return;
+    if (stopped_ || half_closed_ || detached_) return;
     if (tls_) {
         tls_->write(bytes);
         queue_tls_output();
@@ -284,16 +323,17 @@ void Connection::send_plain(std::string_view bytes)
         wire_.append(bytes);
     }
     if (wire_.size() > snapshot_.config->limits.max_outbox_bytes) {
-        // A client that does not read its stream is not buffered for forever.
+        // A client that does not read its stream is not buffered for ever: to a resumable session this
+        // is a dropped connection (its unacknowledged stanzas are kept, within their own bound).
         log::info("c2s.outbox_full", "conn={} ip={} bytes={}", id_, address_, wire_.size());
-        return stop();
+        return connection_lost();
     }
     wake_writer();
 }
 
 void Connection::queue_tls_output()
 {
-    if (!tls_->has_outgoing()) return;
+    if (!tls_ || !tls_->has_outgoing()) return;
     if (wire_.empty())
         wire_ = tls_->take_outgoing();
     else
@@ -312,6 +352,9 @@ asio::awaitable<void> Connection::writer()
     std::string writing;
     while (!stopped_) {
         if (wire_.empty()) {
+            // Going idle: keep no buffer (the replies of a login leave about 0.5-0.8 KB of capacity here).
+            std::string().swap(writing);
+            std::string().swap(wire_);
             if (closing_ && !half_closed_) {
                 // Everything including our </stream:stream> and close_notify is out: half-close and give
                 // the peer a moment to close its side.
@@ -328,26 +371,42 @@ asio::awaitable<void> Connection::writer()
         writing.swap(wire_);
         auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(writing), nothrow);
         release_if_large(writing);
-        if (ec) {
-            stop();
-            break;
-        }
+        if (ec) connection_lost();  // a Detached session keeps this coroutine waiting for its deadline
     }
 }
 
 Connection::Clock::time_point Connection::deadline() const
 {
     const auto& limits = snapshot_.config->limits;
+    if (detached_) return detached_until_;
     if (closing_) return close_deadline_;
     const auto idle = last_read_ + limits.idle_timeout;
-    if (session_ && session_->state() == server::Session::State::Bound) return idle;
-    return std::min(idle, started_ + limits.auth_timeout);
+    if (!session_ || session_->state() != server::Session::State::Bound)
+        return std::min(idle, started_ + limits.auth_timeout);
+    // XEP-0199: a quiet client is pinged when two thirds of the idle timeout have passed; any answer (any
+    // bytes) restarts the clock.
+    if (!pinged_) return last_read_ + limits.idle_timeout * 2 / 3;
+    return idle;
 }
 
 void Connection::on_deadline()
 {
+    if (detached_) {
+        log::info("c2s.resumption_expired", "conn={} jid={}", id_, log::quote(session_->jid().str()));
+        return stop();
+    }
     if (closing_ || !session_) return stop();
     const bool bound = session_->state() == server::Session::State::Bound;
+    if (bound && !pinged_) {
+        pinged_ = true;
+        session_->ping();
+        return pump();
+    }
+    if (bound && session_->resumable()) {
+        // A resumable client that went silent is treated like a dropped connection.
+        log::info("c2s.idle_detach", "conn={} jid={}", id_, log::quote(session_->jid().str()));
+        return connection_lost();
+    }
     session_->fail(xmpp::StreamErrorCondition::ConnectionTimeout,
                    bound ? "no data received within the idle timeout" : "authentication took too long");
     pump();
@@ -359,12 +418,40 @@ void Connection::on_deadline()
 void Connection::begin_close()
 {
     if (closing_ || stopped_) return;
+    if (detached_) return stop();
     closing_ = true;
     close_deadline_ = Clock::now() + close_grace;
     if (tls_) {
         tls_->shutdown();
         queue_tls_output();
     }
+    wake_writer();
+}
+
+void Connection::connection_lost()
+{
+    if (stopped_ || detached_) return;
+    if (session_) session_->peer_closed();
+    if (session_ && session_->state() == server::Session::State::Detached) return detach();
+    stop();
+}
+
+void Connection::detach()
+{
+    detached_ = true;
+    detached_until_ = Clock::now() + session_->resume_timeout();
+    asio::error_code ec;
+    socket_.close(ec);
+    // A detached session holds no TLS state and no buffers, only its queue.
+    tls_.reset();
+    std::string().swap(wire_);
+    std::string().swap(pending_);
+    if (counted_address_) {
+        runtime_.limits().disconnected(address_);
+        counted_address_ = false;
+    }
+    log::info("c2s.detached", "conn={} jid={} resume_timeout={}", id_, log::quote(session_->jid().str()),
+              session_->resume_timeout().count());
     wake_writer();
 }
 
@@ -375,7 +462,7 @@ void Connection::stop()
     asio::error_code ec;
     socket_.close(ec);
     timer_.cancel();
-    if (bound_ && session_) runtime_.registry().unbind(session_->jid(), this);
+    if (session_) end_session();
     if (counted_address_) runtime_.limits().disconnected(address_);
     log::debug("c2s.disconnect", "conn={} ip={} jid={}", id_, address_,
                session_ && session_->authenticated() ? log::quote(session_->jid().str()) : std::string("-"));
@@ -384,9 +471,26 @@ void Connection::stop()
     worker_.connections.erase(this);
 }
 
+// The bound session is over for good: not detached for a resumption, not moved to another connection. The
+// one place where its end is made known to the rest of the server (an unavailable presence belongs here).
+void Connection::end_session()
+{
+    if (!handle_) return;
+    runtime_.registry().unbind(session_->jid(), handle_.get());
+    if (session_->resumable()) runtime_.resumptions().remove(session_->sm_id(), handle_.get());
+    runtime_.router().session_ended({session_->jid(), address_, port_number_, &module_state_, handle_.get()});
+    handle_.reset();
+    auto bounces = server::bounces(session_->take_unacked());
+    if (bounces.empty()) return;
+    log::info("c2s.unacked_bounced", "jid={} count={}", log::quote(session_->jid().str()), bounces.size());
+    for (auto& bounce : bounces) {
+        if (auto sender = runtime_.registry().find(bounce.to)) sender->deliver(std::move(bounce.stanza));
+    }
+}
+
 void Connection::shutdown()
 {
-    if (!session_) return stop();
+    if (!session_ || detached_) return stop();
     session_->fail(xmpp::StreamErrorCondition::SystemShutdown, "the server is shutting down");
     pump();
 }
@@ -439,9 +543,10 @@ void Connection::auth_failed()
 
 server::BindOutcome Connection::bind(const xmpp::Jid& full_jid)
 {
-    auto result = runtime_.registry().bind(full_jid, shared_from_this());
+    auto handle = std::make_shared<SessionHandle>(weak_from_this());
+    auto result = runtime_.registry().bind(full_jid, handle);
     if (result.outcome != server::BindOutcome::Bound) return result.outcome;
-    bound_ = true;
+    handle_ = std::move(handle);
     if (result.replaced) result.replaced->kick(xmpp::StreamErrorCondition::Conflict, "replaced by a newer session");
     return result.outcome;
 }
@@ -449,13 +554,18 @@ server::BindOutcome Connection::bind(const xmpp::Jid& full_jid)
 void Connection::route(xml::Stanza&& stanza)
 {
     std::string reply;
-    const server::Requester sender{session_->jid(), address_, port_number_, &module_state_};
+    const server::Requester sender{session_->jid(), address_, port_number_, &module_state_, handle_.get()};
     runtime_.router().route(std::move(stanza), {sender, *snapshot_.session, *snapshot_.iq,
                                                 std::chrono::system_clock::now(), reply});
     if (!reply.empty()) session_->deliver(reply);
 }
 
-void Connection::deliver(std::string serialized_stanza)
+void Connection::enable_resumption(std::string_view id)
+{
+    if (handle_) runtime_.resumptions().add(std::string(id), session_->jid().bare_str(), handle_);
+}
+
+void Connection::post_deliver(std::string serialized_stanza)
 {
     asio::post(socket_.get_executor(), [self = shared_from_this(), bytes = std::move(serialized_stanza)] {
         if (self->stopped_ || !self->session_) return;
@@ -464,13 +574,50 @@ void Connection::deliver(std::string serialized_stanza)
     });
 }
 
-void Connection::kick(xmpp::StreamErrorCondition condition, std::string text)
+void Connection::post_kick(xmpp::StreamErrorCondition condition, std::string text)
 {
     asio::post(socket_.get_executor(), [self = shared_from_this(), condition, text = std::move(text)] {
         if (self->stopped_ || !self->session_) return;
         self->session_->fail(condition, text);
         self->pump();
     });
+}
+
+//---------------------------------------------------------------------------------------------------------
+// XEP-0198 resumption (see connection.hpp)
+
+asio::awaitable<expected<Connection::Handover, server::ResumeFailure>> Connection::resume(
+    server::Session::ResumeRequest request)
+{
+    const auto handle = runtime_.resumptions().find(request.previd, session_->jid().bare_str());
+    const auto previous = handle ? handle->owner() : nullptr;
+    if (!previous) co_return make_unexpected(server::ResumeFailure{});
+    co_return co_await asio::co_spawn(previous->socket_.get_executor(),
+                                      previous->hand_over(previous, shared_from_this(), request.h), asio::use_awaitable);
+}
+
+asio::awaitable<expected<Connection::Handover, server::ResumeFailure>> Connection::hand_over(
+    std::shared_ptr<Connection> /*self: keeps this connection alive*/, std::shared_ptr<Connection> successor,
+    std::uint32_t h)
+{
+    if (stopped_ || !handle_ || !session_) co_return make_unexpected(server::ResumeFailure{});
+    if (auto refused = session_->check_takeover(h)) co_return make_unexpected(*refused);
+
+    // New deliveries go to the successor from now on (it holds them until the state arrives); the session
+    // here only queues. An attached client gets its conflict stream error.
+    auto handle = std::exchange(handle_, nullptr);
+    handle->set_owner(successor);
+    session_->hand_over();
+    pump();
+    // Deliveries posted here before the switch are ahead of this in the worker's queue: let them land in
+    // the session's queue before it moves.
+    co_await asio::post(socket_.get_executor(), asio::use_awaitable);
+
+    Handover handover{session_->take_resume_state(h), std::move(handle), std::move(module_state_)};
+    log::info("c2s.handed_over", "conn={} successor={} jid={}", id_, successor->id_,
+              log::quote(handover.state.jid.str()));
+    if (detached_) stop();
+    co_return handover;
 }
 
 }  // namespace tern::net

@@ -1,10 +1,21 @@
 #pragma once
 
 // One client connection: a reader coroutine and a writer coroutine on the connection's worker. Nothing
-// else touches the socket: other sessions hand stanzas over through deliver(), which posts to this worker.
+// else touches the socket: other sessions hand stanzas over through the session's SessionHandle, which
+// posts to this worker.
+//
+// XEP-0198 resumption. A bound session is known to the rest of the server by its SessionHandle, not by the
+// connection. When the TCP connection of a resumable session drops, the Connection stays alive without its
+// socket as the holder of the Detached session (deliveries keep queueing) until the resumption timeout.
+// A new connection that asks to resume it (possibly on another worker) runs hand_over() on the old one's
+// worker: the handle is switched to the new connection under its mutex, then, after every delivery posted
+// to the old connection before the switch has run, the session's state (counters, unacknowledged stanzas,
+// held presence, module state) moves over. Deliveries reaching the new connection before the state wait in
+// its Session (Resuming), so nothing is lost or reordered.
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -15,6 +26,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/thread_pool.hpp>
 
+#include "base/expected.hpp"
 #include "net/runtime.hpp"
 #include "server/session.hpp"
 #include "server/session_registry.hpp"
@@ -30,9 +42,24 @@ struct Worker {
     std::unordered_map<Connection*, std::shared_ptr<Connection>> connections;
 };
 
-class Connection final : public server::SessionHost,
-                         public server::ClientHandle,
-                         public std::enable_shared_from_this<Connection> {
+// The server's handle on one bound session, as the registry and the resumption table hold it. Thread-safe:
+// it posts to whichever connection holds the session now.
+class SessionHandle final : public server::ClientHandle {
+public:
+    explicit SessionHandle(std::weak_ptr<Connection> owner) : owner_(std::move(owner)) {}
+
+    void deliver(std::string serialized_stanza) override;
+    void kick(xmpp::StreamErrorCondition condition, std::string text) override;
+
+    std::shared_ptr<Connection> owner() const;
+    void set_owner(std::weak_ptr<Connection> owner);
+
+private:
+    mutable std::mutex mutex_;  // orders deliveries with set_owner()
+    std::weak_ptr<Connection> owner_;
+};
+
+class Connection final : public server::SessionHost, public std::enable_shared_from_this<Connection> {
 public:
     enum class Port { StartTls, DirectTls };
 
@@ -55,13 +82,26 @@ public:
     void auth_failed() override;
     server::BindOutcome bind(const xmpp::Jid& full_jid) override;
     void route(xml::Stanza&& stanza) override;
+    void enable_resumption(std::string_view id) override;
 
-    // server::ClientHandle (any thread)
-    void deliver(std::string serialized_stanza) override;
-    void kick(xmpp::StreamErrorCondition condition, std::string text) override;
+    // Any thread (through SessionHandle): hand the work to this connection's worker.
+    void post_deliver(std::string serialized_stanza);
+    void post_kick(xmpp::StreamErrorCondition condition, std::string text);
 
 private:
     using Clock = std::chrono::steady_clock;
+
+    // What moves from the old connection to the resuming one.
+    struct Handover {
+        server::ResumeState state;
+        std::shared_ptr<SessionHandle> handle;
+        server::SessionState module_state;
+    };
+    asio::awaitable<expected<Handover, server::ResumeFailure>> resume(server::Session::ResumeRequest request);
+    // Runs on this (the old) connection's worker.
+    asio::awaitable<expected<Handover, server::ResumeFailure>> hand_over(std::shared_ptr<Connection> self,
+                                                                         std::shared_ptr<Connection> successor,
+                                                                         std::uint32_t h);
 
     asio::awaitable<void> reader();
     asio::awaitable<void> writer();
@@ -78,7 +118,10 @@ private:
     void queue_tls_output();
     void wake_writer();
     void begin_close();
+    void connection_lost();  // the peer is gone: detach a resumable session, else stop()
+    void detach();
     void stop();
+    void end_session();
     Clock::time_point deadline() const;
     void on_deadline();
 
@@ -98,14 +141,17 @@ private:
     std::unique_ptr<server::Session> session_;
     std::string pending_;  // bytes read before the session existed (after a PROXY header)
     std::string wire_;     // bytes waiting for the writer (ciphertext once TLS is on)
-    bool bound_ = false;
+    std::shared_ptr<SessionHandle> handle_;  // while this connection holds a bound session
     server::SessionState module_state_;
 
     Clock::time_point started_;
     Clock::time_point last_read_;
     Clock::time_point close_deadline_;
+    Clock::time_point detached_until_;
+    bool pinged_ = false;  // an XEP-0199 ping went out since the last read
     bool closing_ = false;
     bool half_closed_ = false;
+    bool detached_ = false;  // socket gone, Detached session kept for a resumption
     bool stopped_ = false;
 };
 

@@ -11,12 +11,15 @@
 #include "config/config.hpp"
 #include "server/address_limits.hpp"
 #include "server/iq_dispatcher.hpp"
+#include "server/resumption_table.hpp"
 #include "server/router.hpp"
 #include "server/session_config.hpp"
 #include "server/session_registry.hpp"
 #include "tls/context.hpp"
 
 namespace tern::net {
+
+class SessionHandle;
 
 struct Snapshot {
     std::shared_ptr<const config::Config> config;
@@ -32,7 +35,7 @@ public:
           accounts_path_(std::move(accounts_path)),
           registry_(snapshot_.config->limits.max_resources_per_account),
           limits_(snapshot_.config->limits.max_connections_per_ip, snapshot_.config->limits.max_auth_failures_per_minute),
-          router_(registry_)
+          router_(registry_, accounts_path_.parent_path())
     {
     }
 
@@ -55,6 +58,7 @@ public:
     server::SessionRegistry& registry() { return registry_; }
     server::AddressLimits& limits() { return limits_; }
     server::Router& router() { return router_; }
+    server::ResumptionTable<SessionHandle>& resumptions() { return resumptions_; }
     std::atomic<std::size_t>& connections() { return connections_; }
 
 private:
@@ -64,6 +68,7 @@ private:
     server::SessionRegistry registry_;
     server::AddressLimits limits_;
     server::Router router_;
+    server::ResumptionTable<SessionHandle> resumptions_;
     std::atomic<std::size_t> connections_{0};
 };
 

@@ -24,6 +24,7 @@
 #include "modules/modules.hpp"
 #include "net/runtime.hpp"
 #include "store/accounts.hpp"
+#include "store/roster.hpp"
 #include "tls/self_signed.hpp"
 
 namespace tern::net {
@@ -56,6 +57,8 @@ std::shared_ptr<const server::SessionConfig> make_session_config(const config::C
     session->xml_limits.max_attributes = config.limits.max_attributes;
     for (const auto mechanism : config.sasl.mechanisms)
         session->sasl_mechanisms.emplace_back(config::to_string(mechanism));
+    session->sm_resume_timeout = config.limits.sm_resume_timeout;
+    session->max_unacked_bytes = config.limits.max_outbox_bytes;
     return session;
 }
 
@@ -159,6 +162,9 @@ expected<void, std::string> Server::Impl::prepare()
     const fs::path accounts = data_dir / store::accounts_file_name;
     if (auto store = store::AccountStore::open(accounts.string()); !store)
         return make_unexpected("cannot open the account store " + accounts.string() + ": " + store.error().message);
+    const fs::path roster = data_dir / store::roster_file_name;
+    if (auto store = store::RosterStore::open(roster.string()); !store)
+        return make_unexpected("cannot open the roster store " + roster.string() + ": " + store.error().message);
 
     auto snapshot = make_snapshot(config, nullptr);
     if (!snapshot) return make_unexpected(snapshot.error());

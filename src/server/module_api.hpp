@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,9 +29,18 @@ struct SessionState {
     struct ExtDisco {
         bool requested_all = false;        // asked for <services/> without a type filter
         std::vector<std::string> types;    // service types it asked for
+        std::string_view ns;               // namespace of its last <services/> request (a constant), for pushes
         std::chrono::system_clock::time_point refresh_at{};  // push fresh credentials then (0: nothing given)
     } extdisco;
+    // RFC 6121 presence (kept by the server's presence component, not a module).
+    struct Presence {
+        bool available = false;             // sent initial presence and not unavailable since
+        std::vector<std::string> directed;  // sent directed available presence outside its subscribers (§4.6.3)
+    } presence;
 };
+
+class ClientHandle;
+class AccountServices;
 
 // The bound session an IQ comes from, as a handler may use it.
 struct Requester {
@@ -38,10 +48,21 @@ struct Requester {
     std::string_view address;   // IP address as the server sees it (the PROXY-protocol source when enabled)
     std::uint16_t port = 0;
     SessionState* state = nullptr;  // null when there is no bound session (unit tests of stateless handlers)
+    // The session's entry in the registry: tells it apart from a newer session for the same full JID.
+    const ClientHandle* client = nullptr;
+    // Filled in by the router for IQ handlers; null elsewhere (and in unit tests that don't need it).
+    AccountServices* account = nullptr;
 };
 
-// Where an IQ was addressed: the server's domain, or the requester's own account (its bare JID, or no 'to').
-enum class Target : unsigned { Server = 1, Account = 2, Both = 3 };
+// Where an IQ was addressed: the server's domain, the requester's own account (its bare JID, or no 'to'), or
+// the bare JID of another local account (answered by the server on that account's behalf, RFC 6120
+// §10.5.3.1; a handler registered for it can refuse, e.g. XEP-0279's forbidden). A bit set.
+enum class Target : unsigned { Server = 1, Account = 2, Both = 3, OtherAccount = 4 };
+
+constexpr Target operator|(Target a, Target b)
+{
+    return static_cast<Target>(static_cast<unsigned>(a) | static_cast<unsigned>(b));
+}
 
 constexpr bool includes(Target set, Target one)
 {
@@ -52,13 +73,35 @@ struct IqRequest {
     const xml::Stanza& stanza;
     xml::Element payload;  // the single child element
     const Requester& from;
-    Target target;         // Server or Account
+    Target target;         // Server, Account or OtherAccount
     std::chrono::system_clock::time_point now;
 };
 
 using IqResult = expected<void, xmpp::StanzaError>;
 // Writes the children of <iq type='result'> (nothing for an empty result) or returns the error.
 using IqHandler = std::function<IqResult(const IqRequest& request, xml::Writer& reply)>;
+// An item as a client asks for it in a roster set (RFC 6121 §2.3), already validated.
+struct RosterChange {
+    xmpp::Jid jid;  // bare
+    std::string name;
+    std::vector<std::string> groups;
+};
+
+// What a handler may do on the requester's account beyond answering: the roster the server keeps (which
+// pushes every change to the account's interested resources and carries out the presence side of a
+// removal, RFC 6121 §2) and the session's XEP-0280 carbons flag.
+class AccountServices {
+public:
+    virtual ~AccountServices() = default;
+    // Writes the <query/> of the result, or nothing when `known_version` is current (§2.6.3). The session
+    // becomes an interested resource (it gets roster pushes from now on).
+    virtual IqResult roster_get(const Requester& session, std::optional<std::string_view> known_version,
+                                xml::Writer& reply) = 0;
+    virtual IqResult roster_set(const Requester& session, const RosterChange& change) = 0;
+    virtual IqResult roster_remove(const Requester& session, const xmpp::Jid& contact) = 0;
+    virtual void set_carbons(const Requester& session, bool enabled) = 0;
+};
+
 // Whether the feature is offered to this requester (disco lists it only then); default: to everyone.
 using Visibility = std::function<bool(const Requester& requester)>;
 

@@ -1,5 +1,6 @@
 #include "server/router.hpp"
 
+#include "server/carbons.hpp"
 #include "xml/writer.hpp"
 #include "xmpp/errors.hpp"
 #include "xmpp/ns.hpp"
@@ -51,40 +52,110 @@ void Router::route(xml::Stanza&& stanza, const RouteContext& context)
 void Router::to_server(xml::Stanza&& stanza, Target target, const RouteContext& context)
 {
     // Messages and presence to the server itself are dropped.
-    if (stanza.name() == "iq") context.iq.dispatch(stanza, context.sender, target, context.now, context.reply);
+    if (stanza.name() != "iq") return;
+    Requester sender = context.sender;
+    sender.account = &presence_;
+    context.iq.dispatch(stanza, sender, target, context.now, context.reply);
 }
 
 void Router::to_account(xml::Stanza&& stanza, const xmpp::Jid& bare, const RouteContext& context)
 {
     const std::string_view name = stanza.name();
     if (name == "iq") {
-        // IQs to a bare JID are answered by the server on the account's behalf (RFC 6120 §10.5.3.1); only
-        // the account itself may ask, others get what an account without that feature gives.
-        if (bare == context.sender.jid.bare()) return to_server(std::move(stanza), Target::Account, context);
-        if (is_request(stanza)) error_reply(stanza, StanzaErrorCondition::ServiceUnavailable, context.reply);
-        return;
+        // IQs to a bare JID are answered by the server on the account's behalf (RFC 6120 §10.5.3.1). Asked
+        // by another account, only handlers registered for that answer (the rest give service-unavailable).
+        const Target target = bare == context.sender.jid.bare() ? Target::Account : Target::OtherAccount;
+        return to_server(std::move(stanza), target, context);
     }
-    const auto resources = registry_.resources(bare);
-    if (resources.empty()) {
-        // No offline storage: RFC 6121 §8.5.2.2 lets the server answer service-unavailable.
-        if (name == "message") error_reply(stanza, StanzaErrorCondition::ServiceUnavailable, context.reply);
-        return;
+    if (name == "presence") {
+        // Presence to one's own bare JID is the same as no 'to': a broadcast.
+        const bool own = bare == context.sender.jid.bare();
+        return presence_.handle(std::move(stanza), own ? std::nullopt : std::optional(bare), context.sender,
+                                context.reply);
     }
-    if (name == "message" && stanza.attr("type") == "error") return;
-    const std::string serialized = stanza.serialize();
-    for (const auto& resource : resources) resource.client->deliver(serialized);
+    message_to_account(std::move(stanza), bare, context);
 }
 
 void Router::to_resource(xml::Stanza&& stanza, const xmpp::Jid& full, const RouteContext& context)
 {
+    const std::string_view name = stanza.name();
+    if (name == "presence") return presence_.handle(std::move(stanza), full, context.sender, context.reply);
+    if (name == "message") return message_to_resource(std::move(stanza), full, context);
     if (auto client = registry_.find(full)) {
         client->deliver(stanza.serialize());
         return;
     }
-    // RFC 6121 §8.5.3.2: no such resource.
-    const std::string_view name = stanza.name();
-    if (name == "message") return to_account(std::move(stanza), full.bare(), context);
+    // RFC 6121 §8.5.3.2.1: no such resource.
     if (is_request(stanza)) error_reply(stanza, StanzaErrorCondition::ServiceUnavailable, context.reply);
+}
+
+void Router::message_to_account(xml::Stanza&& stanza, const xmpp::Jid& bare, const RouteContext& context)
+{
+    // RFC 6121 §8.5.2: every available resource with a non-negative priority gets chat, normal and
+    // headline messages (call proposals, XEP-0353, rely on all of them ringing).
+    const std::string_view type = stanza.type();
+    if (type == "error") return;
+    if (type == "groupchat") return error_reply(stanza, StanzaErrorCondition::ServiceUnavailable, context.reply);
+    const auto resources = registry_.resources(bare);
+    std::vector<bool> delivered(resources.size());
+    std::string serialized;
+    for (std::size_t i = 0; i < resources.size(); ++i) {
+        if (!resources[i].available || resources[i].priority < 0) continue;
+        if (serialized.empty()) serialized = stanza.serialize();
+        resources[i].client->deliver(serialized);
+        delivered[i] = true;
+    }
+    if (serialized.empty()) {
+        // §8.5.2.2: nobody to deliver to. There is no offline storage yet, so chat and normal messages are
+        // answered with service-unavailable; a headline is dropped.
+        if (type != "headline") error_reply(stanza, StanzaErrorCondition::ServiceUnavailable, context.reply);
+        return;
+    }
+    copy_carbons(stanza, serialized, bare.bare_str(), resources, delivered, context);
+}
+
+void Router::message_to_resource(xml::Stanza&& stanza, const xmpp::Jid& full, const RouteContext& context)
+{
+    const std::string bare = full.bare_str();
+    const auto resources = registry_.resources(bare);
+    std::vector<bool> delivered(resources.size());
+    for (std::size_t i = 0; i < resources.size(); ++i) {
+        if (resources[i].resource != full.resource()) continue;
+        const std::string serialized = stanza.serialize();
+        resources[i].client->deliver(serialized);
+        delivered[i] = true;
+        return copy_carbons(stanza, serialized, bare, resources, delivered, context);
+    }
+    // §8.5.3.2.1: no such resource. Chat and normal messages go to the bare JID, headlines and errors
+    // nowhere, groupchat gets service-unavailable.
+    const std::string_view type = stanza.type();
+    if (type == "headline" || type == "error") return;
+    if (type == "groupchat") return error_reply(stanza, StanzaErrorCondition::ServiceUnavailable, context.reply);
+    message_to_account(std::move(stanza), full.bare(), context);
+}
+
+void Router::copy_carbons(const xml::Stanza& message, std::string_view serialized, const std::string& recipient,
+                          const std::vector<SessionRegistry::Resource>& recipients, const std::vector<bool>& delivered,
+                          const RouteContext& context)
+{
+    if (!carbon_eligible(message)) return;
+    const std::string sender = context.sender.jid.bare_str();
+    // Within one account, every resource that wants it already gets the message itself.
+    if (sender == recipient) return;
+    const std::string_view type = message.type();
+    for (std::size_t i = 0; i < recipients.size(); ++i) {
+        if (!recipients[i].carbons || delivered[i]) continue;
+        std::string copy;
+        append_carbon(copy, CarbonDirection::Received, recipient, recipient + '/' + recipients[i].resource, type,
+                      serialized);
+        recipients[i].client->deliver(std::move(copy));
+    }
+    for (const auto& r : registry_.resources(sender)) {
+        if (!r.carbons || r.client.get() == context.sender.client) continue;
+        std::string copy;
+        append_carbon(copy, CarbonDirection::Sent, sender, sender + '/' + r.resource, type, serialized);
+        r.client->deliver(std::move(copy));
+    }
 }
 
 }  // namespace tern::server

@@ -1,12 +1,17 @@
 #pragma once
 
 // Where a stanza from a bound session goes (RFC 6120 §10, RFC 6121 §8): to a local session, to the
-// server's own handlers, or back to the sender as an error. Runs on the sender's worker thread; delivery
-// to other sessions goes through their ClientHandle, which hands it to their own worker.
+// server's own handlers, or back to the sender as an error. Presence goes to the presence component;
+// messages follow RFC 6121 §8.5 (bare JIDs: every available resource with a non-negative priority) and
+// get their XEP-0280 carbon copies here. Runs on the sender's worker thread; delivery to other sessions
+// goes through their ClientHandle, which hands it to their own worker.
+#include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "server/iq_dispatcher.hpp"
+#include "server/presence.hpp"
 #include "server/session_config.hpp"
 #include "server/session_registry.hpp"
 #include "xml/stanza.hpp"
@@ -26,16 +31,29 @@ struct RouteContext {
 
 class Router {
 public:
-    explicit Router(SessionRegistry& registry) : registry_(registry) {}
+    // `data_dir` holds the roster and account databases the presence component reads.
+    Router(SessionRegistry& registry, const std::filesystem::path& data_dir)
+        : registry_(registry), presence_(registry, data_dir)
+    {
+    }
 
     void route(xml::Stanza&& stanza, const RouteContext& context);
+    // A bound session is over for good (already unbound): its presence goes unavailable (RFC 6121 §4.5).
+    void session_ended(const Requester& session) { presence_.session_ended(session); }
 
 private:
     void to_server(xml::Stanza&& stanza, Target target, const RouteContext& context);
     void to_account(xml::Stanza&& stanza, const xmpp::Jid& bare, const RouteContext& context);
     void to_resource(xml::Stanza&& stanza, const xmpp::Jid& full, const RouteContext& context);
+    void message_to_account(xml::Stanza&& stanza, const xmpp::Jid& bare, const RouteContext& context);
+    void message_to_resource(xml::Stanza&& stanza, const xmpp::Jid& full, const RouteContext& context);
+    // XEP-0280 copies of a message delivered to `recipients[i]` where `delivered[i]`.
+    void copy_carbons(const xml::Stanza& message, std::string_view serialized, const std::string& recipient,
+                      const std::vector<SessionRegistry::Resource>& recipients, const std::vector<bool>& delivered,
+                      const RouteContext& context);
 
     SessionRegistry& registry_;
+    Presence presence_;
 };
 
 }  // namespace tern::server

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <utility>
 
 #include "base/log.hpp"
 #include "xml/writer.hpp"
@@ -54,6 +55,15 @@ bool is_stanza_name(std::string_view name)
     return name == "message" || name == "presence" || name == "iq";
 }
 
+// XEP-0198 sequence numbers: unsigned 32-bit decimal.
+std::optional<std::uint32_t> parse_u32(std::string_view text)
+{
+    std::uint32_t value = 0;
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || r.ec != std::errc{} || r.ptr != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
 }  // namespace
 
 std::string_view to_string(Session::State state)
@@ -62,7 +72,9 @@ std::string_view to_string(Session::State state)
     case Session::State::AwaitingStreamHeader: return "awaiting-stream-header";
     case Session::State::Negotiating: return "negotiating";
     case Session::State::Authenticating: return "authenticating";
+    case Session::State::Resuming: return "resuming";
     case Session::State::Bound: return "bound";
+    case Session::State::Detached: return "detached";
     case Session::State::Closed: return "closed";
     }
     return "?";
@@ -173,6 +185,9 @@ void Session::send_features()
     } else {
         w.open("bind").attr("xmlns", xmpp::ns::bind).close();
         w.open("session").attr("xmlns", xmpp::ns::session).leaf("optional").close();
+        w.open("sm").attr("xmlns", xmpp::ns::sm).close();
+        w.open("csi").attr("xmlns", xmpp::ns::csi).close();
+        w.open("ver").attr("xmlns", xmpp::ns::roster_versioning).close();  // RFC 6121 §2.6.1
     }
     w.close();
 }
@@ -207,9 +222,13 @@ void Session::on_element(std::string_view bytes)
         // RFC 6120 §4.9.3.12: stanzas before authentication end the stream, unprocessed.
         if (!authenticated() || state_ == State::Authenticating)
             return fail(StreamErrorCondition::NotAuthorized, "authenticate first");
-        if (state_ == State::Bound) return handle_bound_stanza(std::move(stanza));
-        return handle_unbound_stanza(std::move(stanza));
+        if (state_ != State::Bound) return handle_unbound_stanza(std::move(stanza));
+        if (sm_.enabled()) sm_.handled();
+        return handle_bound_stanza(std::move(stanza));
     }
+    const bool signed_in = authenticated() && state_ != State::Authenticating;
+    if (ns == xmpp::ns::sm && signed_in) return handle_sm(stanza);
+    if (ns == xmpp::ns::csi && signed_in && (name == "active" || name == "inactive")) return handle_csi(name);
     if (ns == xmpp::ns::tls && name == "starttls") return handle_starttls(stanza);
     if (ns == xmpp::ns::sasl) {
         if (name == "auth") return handle_auth(stanza);
@@ -409,6 +428,11 @@ void Session::handle_bind(const xml::Stanza& iq)
 
 void Session::handle_bound_stanza(xml::Stanza&& stanza)
 {
+    if (!ping_id_.empty() && stanza.name() == "iq" && stanza.id() == ping_id_ &&
+        (stanza.type() == "result" || stanza.type() == "error") && (stanza.to().empty() || stanza.to() == domain_)) {
+        ping_id_.clear();  // the answer to our ping: the client is there, nothing to route
+        return;
+    }
     // RFC 6120 §8.1.2.1: the server stamps 'from'; a client may only claim its own full or bare JID.
     const std::string_view from = stanza.attr("from");
     if (!from.empty()) {
@@ -420,7 +444,9 @@ void Session::handle_bound_stanza(xml::Stanza&& stanza)
 
     if (stanza.name() == "iq" && stanza.attr("type") == "set" && stanza.root().child("session", xmpp::ns::session)) {
         // Legacy session establishment (RFC 3921), advertised as optional: a no-op that succeeds.
-        xml::Writer(out_).open("iq").attr("type", "result").attr("id", stanza.attr("id")).close();
+        std::string result;
+        xml::Writer(result).open("iq").attr("type", "result").attr("id", stanza.attr("id")).close();
+        send_stanzas(result);
         return;
     }
     host_.route(std::move(stanza));
@@ -431,9 +457,220 @@ void Session::stanza_error(const xml::Stanza& request, StanzaErrorCondition cond
     xmpp::append_error_reply(out_, request, xmpp::StanzaError::of(condition, std::string(text)));
 }
 
-void Session::deliver(std::string_view serialized_stanza)
+//---------------------------------------------------------------------------------------------------------
+// Outbound stanzas: XEP-0352 hold-back, XEP-0198 counting
+
+void Session::deliver(std::string_view serialized_stanzas)
 {
-    if (state_ == State::Bound) out_ += serialized_stanza;
+    if (state_ == State::Bound || state_ == State::Detached) return send_stanzas(serialized_stanzas);
+    if (state_ == State::Resuming) resume_pending_ += serialized_stanzas;
+}
+
+void Session::send_stanzas(std::string_view serialized)
+{
+    if (!sm_.enabled() && csi_.active() && !csi_.holding()) {
+        if (state_ == State::Bound) out_ += serialized;
+        return;
+    }
+    while (auto stanza = take_outbound_stanza(serialized)) {
+        if (csi_.hold(*stanza)) continue;
+        flush_held();  // what was held goes first: the client sees stanzas in the order they came
+        emit(stanza->bytes);
+    }
+    if (csi_.held_bytes() > config_->max_unacked_bytes / 4) flush_held();
+    // A client that never acknowledges, or never comes back, is not buffered for ever.
+    if (sm_.unacked_bytes() > config_->max_unacked_bytes)
+        fail(StreamErrorCondition::PolicyViolation, "too many unacknowledged stanzas");
+}
+
+void Session::flush_held()
+{
+    if (!csi_.holding()) return;
+    for (const auto& stanza : csi_.take_held()) emit(stanza);
+}
+
+void Session::emit(std::string_view stanza)
+{
+    if (state_ == State::Bound) out_ += stanza;
+    if (sm_.enabled()) sm_.sent(stanza);
+}
+
+std::string Session::take_output()
+{
+    if (state_ == State::Bound && sm_.take_ack_request()) xml::Writer(out_).open("r").attr("xmlns", xmpp::ns::sm).close();
+    return std::move(out_);
+}
+
+void Session::ping()
+{
+    if (state_ != State::Bound) return;
+    ping_id_ = "ping-" + std::to_string(++pings_);
+    std::string iq;
+    xml::Writer w(iq);
+    w.open("iq").attr("type", "get").attr("id", ping_id_).attr("to", jid_.str()).attr("from", domain_);
+    w.open("ping").attr("xmlns", xmpp::ns::ping).close();
+    w.close_all();
+    send_stanzas(iq);
+}
+
+void Session::handle_csi(std::string_view name)
+{
+    csi_.set_active(name == "active");
+    if (csi_.active()) flush_held();
+}
+
+//---------------------------------------------------------------------------------------------------------
+// XEP-0198 Stream Management
+
+void Session::handle_sm(const xml::Stanza& element)
+{
+    const std::string_view name = element.name();
+    if (name == "enable") return handle_enable(element);
+    if (name == "resume") return handle_resume(element);
+    if (name == "r" && sm_.enabled()) {
+        xml::Writer(out_).open("a").attr("xmlns", xmpp::ns::sm).attr("h", std::to_string(sm_.inbound())).close();
+        return;
+    }
+    if (name == "a" && sm_.enabled()) {
+        const auto h = parse_u32(element.attr("h"));
+        if (!h) return fail(StreamErrorCondition::InvalidXml, "'h' must be an unsigned 32-bit integer");
+        if (sm_.too_high(*h)) return handled_count_too_high(*h, sm_.sent_count());
+        sm_.acknowledge(*h);
+        if (state_ == State::Bound && sm_.take_ack_request())
+            xml::Writer(out_).open("r").attr("xmlns", xmpp::ns::sm).close();
+        return;
+    }
+    fail(StreamErrorCondition::UnsupportedStanzaType, fmt::format("unexpected <{}/> in {}", name, xmpp::ns::sm));
+}
+
+void Session::handle_enable(const xml::Stanza& enable)
+{
+    // Only after resource binding, and only once (XEP-0198 §3).
+    if (state_ != State::Bound || sm_.enabled()) return sm_failed(StanzaErrorCondition::UnexpectedRequest);
+    std::string id;
+    std::chrono::seconds timeout = config_->sm_resume_timeout;
+    const std::string_view resume = enable.attr("resume");
+    if (resume == "true" || resume == "1") {
+        const auto max = parse_u32(enable.attr("max"));
+        if (max && *max > 0) timeout = std::min(timeout, std::chrono::seconds(*max));
+        id = random_hex(16);
+    }
+    sm_.enable(id, timeout);
+    xml::Writer w(out_);
+    w.open("enabled").attr("xmlns", xmpp::ns::sm);
+    if (!id.empty()) w.attr("id", id).attr("resume", "true").attr("max", std::to_string(timeout.count()));
+    w.close();
+    if (!id.empty()) host_.enable_resumption(id);
+    log::info("c2s.sm_enabled", "jid={} resumable={} stream={}", log::quote(jid_.str()), !id.empty(), stream_id_);
+}
+
+void Session::handle_resume(const xml::Stanza& resume)
+{
+    // Instead of binding a resource (XEP-0198 §5).
+    if (state_ != State::Negotiating) return sm_failed(StanzaErrorCondition::UnexpectedRequest);
+    const auto h = parse_u32(resume.attr("h"));
+    const std::string_view previd = resume.attr("previd");
+    if (!h || previd.empty()) return sm_failed(StanzaErrorCondition::BadRequest);
+    resume_request_ = {std::string(previd), *h};
+    state_ = State::Resuming;
+    action_ = Action::Resume;
+}
+
+void Session::resumed(ResumeState state)
+{
+    jid_ = std::move(state.jid);
+    sm_ = std::move(state.sm);
+    if (state_ != State::Resuming || action_ != Action::Resume) return;
+    action_ = Action::None;
+    state_ = State::Bound;
+    std::exchange(resume_request_, {});
+    xml::Writer(out_)
+        .open("resumed")
+        .attr("xmlns", xmpp::ns::sm)
+        .attr("h", std::to_string(sm_.inbound()))
+        .attr("previd", sm_.id())
+        .close();
+    // The stanzas the client did not acknowledge, again and in order; they keep their sequence numbers.
+    out_ += sm_.unacked();
+    sm_.resumed();
+    // Then what the old connection held back for an inactive client (this stream decides anew), then
+    // what arrived during the handover.
+    for (const auto& held : state.csi.take_held()) send_stanzas(held);
+    const std::string pending = std::exchange(resume_pending_, {});
+    send_stanzas(pending);
+    log::info("c2s.resumed", "jid={} unacked={} stream={}", log::quote(jid_.str()), sm_.unacked_count(), stream_id_);
+    process();
+}
+
+void Session::resume_failed(ResumeFailure failure)
+{
+    if (state_ != State::Resuming || action_ != Action::Resume) return;
+    action_ = Action::None;
+    state_ = State::Negotiating;
+    std::exchange(resume_request_, {});  // releases the id's memory, unlike an assignment
+    std::string().swap(resume_pending_);
+    log::info("c2s.resume_failed", "jid={} reason={} stream={}", log::quote(jid_.str()),
+              failure.reason == ResumeFailure::Reason::ItemNotFound ? "item-not-found" : "handled-count-too-high",
+              stream_id_);
+    if (failure.reason == ResumeFailure::Reason::HandledCountTooHigh)
+        return handled_count_too_high(failure.h, failure.send_count);
+    // The client may bind a resource instead, on this same stream.
+    sm_failed(StanzaErrorCondition::ItemNotFound);
+    process();
+}
+
+std::optional<ResumeFailure> Session::check_takeover(std::uint32_t h) const
+{
+    if ((state_ != State::Bound && state_ != State::Detached) || !sm_.resumable()) return ResumeFailure{};
+    if (sm_.too_high(h))
+        return ResumeFailure{ResumeFailure::Reason::HandledCountTooHigh, h, sm_.sent_count()};
+    return std::nullopt;
+}
+
+void Session::hand_over()
+{
+    if (state_ == State::Bound) {
+        // XEP-0198 §5: the old stream, if the server still has it, ends with a conflict.
+        out_ += xmpp::stream_error_xml(StreamErrorCondition::Conflict, "the session was resumed on another connection");
+        xml::append_stream_close(out_);
+        action_ = Action::Close;
+    }
+    state_ = State::Detached;
+}
+
+ResumeState Session::take_resume_state(std::uint32_t h)
+{
+    // Valid: check_takeover() accepted h, and the queue can only have grown since.
+    sm_.acknowledge(h);
+    ResumeState state{jid_, std::exchange(sm_, {}), std::exchange(csi_, {})};
+    state_ = State::Closed;
+    action_ = Action::Close;
+    return state;
+}
+
+void Session::sm_failed(StanzaErrorCondition condition)
+{
+    xml::Writer(out_)
+        .open("failed")
+        .attr("xmlns", xmpp::ns::sm)
+        .open(xmpp::to_string(condition))
+        .attr("xmlns", xmpp::ns::stanzas)
+        .close_all();
+}
+
+void Session::handled_count_too_high(std::uint32_t h, std::uint32_t send_count)
+{
+    std::string error;
+    xml::Writer w(error);
+    w.open("stream:error");
+    w.open(xmpp::to_string(StreamErrorCondition::UndefinedCondition)).attr("xmlns", xmpp::ns::stream_errors).close();
+    w.open("handled-count-too-high")
+        .attr("xmlns", xmpp::ns::sm)
+        .attr("h", std::to_string(h))
+        .attr("send-count", std::to_string(send_count))
+        .close();
+    w.close();
+    close_with(error, StreamErrorCondition::UndefinedCondition, "handled-count-too-high");
 }
 
 //---------------------------------------------------------------------------------------------------------
@@ -442,8 +679,19 @@ void Session::deliver(std::string_view serialized_stanza)
 void Session::fail(StreamErrorCondition condition, std::string_view text)
 {
     if (state_ == State::Closed) return;
+    close_with(xmpp::stream_error_xml(condition, text), condition, text);
+}
+
+void Session::close_with(std::string_view error_xml, StreamErrorCondition condition, std::string_view text)
+{
+    if (state_ == State::Detached) {
+        // No stream to write to: the session just ends.
+        state_ = State::Closed;
+        action_ = Action::Close;
+        return;
+    }
     if (!header_sent_) send_stream_header();
-    out_ += xmpp::stream_error_xml(condition, text);
+    out_ += error_xml;
     xml::append_stream_close(out_);
     log::info("c2s.stream_error", "condition={} text={} stream={}", xmpp::to_string(condition), log::quote(text),
               stream_id_);
@@ -453,7 +701,13 @@ void Session::fail(StreamErrorCondition condition, std::string_view text)
 
 void Session::peer_closed()
 {
-    out_.clear();
+    std::string().swap(out_);
+    if (state_ == State::Detached) return;
+    if (state_ == State::Bound && sm_.resumable()) {
+        state_ = State::Detached;
+        action_ = Action::None;
+        return;
+    }
     state_ = State::Closed;
     action_ = Action::Close;
 }

@@ -2,7 +2,9 @@
 
 // The c2s stream as a pure state machine (RFC 6120 §4-§7): bytes in, bytes and actions out, no I/O.
 // net::Connection feeds it plaintext, writes what take_output() returns, and carries out the one pending
-// action (start TLS, run a blocking SASL step off the I/O thread, close).
+// action (start TLS, run a blocking SASL step off the I/O thread, fetch a resumed session, close).
+// Stream management (XEP-0198) and client state indication (XEP-0352) live here too, as state.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -13,7 +15,9 @@
 
 #include "crypto/crypto.hpp"
 #include "sasl/mechanism.hpp"
+#include "server/client_state.hpp"
 #include "server/session_config.hpp"
+#include "server/stream_management.hpp"
 #include "xml/stanza.hpp"
 #include "xml/tokenizer.hpp"
 #include "xmpp/errors.hpp"
@@ -29,6 +33,20 @@ struct TlsInfo {
 
 enum class BindOutcome { Bound, ResourceLimit };
 
+// A session's state as it moves to the connection that resumes it (XEP-0198).
+struct ResumeState {
+    xmpp::Jid jid;  // full
+    StreamManagement sm;
+    ClientState csi;
+};
+
+// Why a resumption is refused. ItemNotFound covers unknown, expired and other accounts' ids alike.
+struct ResumeFailure {
+    enum class Reason { ItemNotFound, HandledCountTooHigh } reason = Reason::ItemNotFound;
+    std::uint32_t h = 0;           // HandledCountTooHigh: the client's h
+    std::uint32_t send_count = 0;  // and how many stanzas were sent
+};
+
 // The world outside one session: accounts, the per-address auth limiter, the session registry and the
 // router. Implemented by net/ (and by a fake in unit tests). scram_keys may be called from a pool thread.
 class SessionHost {
@@ -40,6 +58,8 @@ public:
     virtual void auth_failed() = 0;
     virtual BindOutcome bind(const xmpp::Jid& full_jid) = 0;  // newest wins: an older session is kicked
     virtual void route(xml::Stanza&& stanza) = 0;             // a stanza from the bound session, from stamped
+    // The bound session may now be resumed with this SM-ID (XEP-0198 <enable resume='true'/>).
+    virtual void enable_resumption(std::string_view id) = 0;
 };
 
 class Session {
@@ -48,7 +68,9 @@ public:
         AwaitingStreamHeader,  // initial, and after each stream restart
         Negotiating,           // features sent; STARTTLS, SASL or bind expected
         Authenticating,        // inside a SASL exchange
+        Resuming,              // <resume/> received; waiting for the old session's state
         Bound,                 // resource bound: stanzas are routed
+        Detached,              // resumable, but the client is gone: deliveries wait for a resumption
         Closed,
     };
 
@@ -56,7 +78,13 @@ public:
         None,
         StartTls,     // flush output, run the TLS handshake, then call tls_established()
         RunBlocking,  // run take_blocking_job() off the I/O thread, then call blocking_done()
+        Resume,       // fetch the session resume_request() names, then call resumed() or resume_failed()
         Close,        // flush output, close TLS and TCP
+    };
+
+    struct ResumeRequest {
+        std::string previd;
+        std::uint32_t h = 0;
     };
 
     Session(std::shared_ptr<const SessionConfig> config, SessionHost& host, std::optional<TlsInfo> direct_tls);
@@ -72,12 +100,35 @@ public:
     // Ends the stream with a stream error (timeouts, shutdown, a newer session for this resource, an
     // outbox the peer never drains...). Safe in any state.
     void fail(xmpp::StreamErrorCondition condition, std::string_view text = {});
-    // The peer's TCP connection is gone: no more output.
+    // The peer's TCP connection is gone (or went silent): no more output. A resumable bound session becomes
+    // Detached and keeps queueing deliveries; any other session is Closed.
     void peer_closed();
 
-    std::string take_output() { return std::move(out_); }
+    // Everything to write now, with an XEP-0198 <r/> at the end when stanzas went out unacknowledged.
+    std::string take_output();
     bool has_output() const { return !out_.empty(); }
-    void deliver(std::string_view serialized_stanza);  // a routed stanza for this session
+    // Routed stanzas for this session (one or more, serialized). Counted and kept for XEP-0198 once it is
+    // enabled; availability presence is held back while the client is inactive (XEP-0352).
+    void deliver(std::string_view serialized_stanzas);
+    // XEP-0199: asks the bound client whether it is still there (its answer is consumed here).
+    void ping();
+
+    // XEP-0198 resumption, new connection's side (Action::Resume).
+    const ResumeRequest& resume_request() const { return resume_request_; }
+    // Also when the session has been closed meanwhile: it then keeps the state only for take_unacked().
+    void resumed(ResumeState state);
+    void resume_failed(ResumeFailure failure);
+    // The old connection's side: whether a resumption acknowledging `h` is acceptable, then hand_over()
+    // (an attached client gets a conflict stream error; deliveries keep queueing) and take_resume_state().
+    std::optional<ResumeFailure> check_takeover(std::uint32_t h) const;
+    void hand_over();
+    ResumeState take_resume_state(std::uint32_t h);
+
+    bool resumable() const { return sm_.resumable(); }
+    const std::string& sm_id() const { return sm_.id(); }
+    std::chrono::seconds resume_timeout() const { return sm_.resume_timeout(); }
+    // The session ends for good: the stanzas the client never acknowledged, to be bounced.
+    std::string take_unacked() { return sm_.take_unacked(); }
 
     Action action() const { return action_; }
     State state() const { return state_; }
@@ -101,6 +152,17 @@ private:
     void handle_unbound_stanza(xml::Stanza&& stanza);
     void handle_bind(const xml::Stanza& iq);
     void handle_bound_stanza(xml::Stanza&& stanza);
+    void handle_sm(const xml::Stanza& element);
+    void handle_enable(const xml::Stanza& enable);
+    void handle_resume(const xml::Stanza& resume);
+    void handle_csi(std::string_view name);
+
+    void send_stanzas(std::string_view serialized);
+    void emit(std::string_view stanza);
+    void flush_held();
+    void sm_failed(xmpp::StanzaErrorCondition condition);
+    void handled_count_too_high(std::uint32_t h, std::uint32_t send_count);
+    void close_with(std::string_view error_xml, xmpp::StreamErrorCondition condition, std::string_view text);
 
     void send_stream_header();
     void send_features();
@@ -125,6 +187,12 @@ private:
     std::optional<std::string> blocking_input_;
     bool blocking_is_start_ = false;
     unsigned auth_failures_ = 0;
+    StreamManagement sm_;
+    ClientState csi_;
+    ResumeRequest resume_request_;
+    std::string resume_pending_;  // deliveries that arrive while Resuming
+    std::string ping_id_;         // of our unanswered XEP-0199 ping
+    std::uint32_t pings_ = 0;
 };
 
 std::string_view to_string(Session::State state);

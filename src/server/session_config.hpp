@@ -3,6 +3,7 @@
 // The part of the configuration a c2s session reads, as one immutable snapshot: a config reload builds a
 // new one for new streams while existing streams keep theirs.
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -18,6 +19,8 @@ struct SessionConfig {
     xml::Limits xml_limits;
     std::vector<std::string> sasl_mechanisms;  // in order of preference
     unsigned max_auth_attempts = 3;            // RFC 6120 §6.4.5: at least 2 retries
+    std::chrono::seconds sm_resume_timeout{300};  // XEP-0198: how long a detached session waits for its client
+    std::size_t max_unacked_bytes = 1 << 20;      // XEP-0198 queue bound; held XEP-0352 presence gets a quarter
 
     bool serves(std::string_view domain) const
     {

@@ -18,8 +18,9 @@ SessionRegistry::BindResult SessionRegistry::bind(const xmpp::Jid& full, std::sh
     auto& list = shard.accounts[bare];
     auto same = std::find_if(list.begin(), list.end(), [&](const Resource& r) { return r.resource == full.resource(); });
     if (same != list.end()) {
+        // The newer session starts afresh: not available, no roster interest, no carbons.
         BindResult result{BindOutcome::Bound, std::move(same->client)};
-        same->client = std::move(client);
+        *same = Resource{full.resource(), std::move(client)};
         return result;
     }
     if (list.size() >= max_resources_.load(std::memory_order_relaxed)) {
@@ -62,12 +63,33 @@ std::shared_ptr<ClientHandle> SessionRegistry::find(const xmpp::Jid& full) const
 
 std::vector<SessionRegistry::Resource> SessionRegistry::resources(const xmpp::Jid& bare) const
 {
-    const std::string key = bare.bare_str();
-    const Shard& shard = shard_for(key);
+    return resources(bare.bare_str());
+}
+
+std::vector<SessionRegistry::Resource> SessionRegistry::resources(const std::string& bare) const
+{
+    const Shard& shard = shard_for(bare);
     std::lock_guard lock(shard.mutex);
-    auto account = shard.accounts.find(key);
+    auto account = shard.accounts.find(bare);
     if (account == shard.accounts.end()) return {};
     return account->second;
+}
+
+bool SessionRegistry::update(const xmpp::Jid& full, const ClientHandle* client,
+                             const std::function<void(Resource&)>& change)
+{
+    const std::string bare = full.bare_str();
+    Shard& shard = shard_for(bare);
+    std::lock_guard lock(shard.mutex);
+    auto account = shard.accounts.find(bare);
+    if (account == shard.accounts.end()) return false;
+    for (auto& r : account->second) {
+        if (r.resource != full.resource()) continue;
+        if (r.client.get() != client) return false;
+        change(r);
+        return true;
+    }
+    return false;
 }
 
 }  // namespace tern::server

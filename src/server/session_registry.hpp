@@ -6,6 +6,7 @@
 #include <array>
 #include <atomic>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -44,8 +45,18 @@ public:
     struct Resource {
         std::string resource;
         std::shared_ptr<ClientHandle> client;
+        // RFC 6121 and XEP-0280 state, written only by the session itself (through update()) and read by
+        // whoever routes to the account.
+        bool available = false;  // sent initial presence, not unavailable since (§4.2)
+        int priority = 0;        // of its last available presence (§4.7.2.3)
+        std::shared_ptr<const std::string> presence{};  // that presence as sent: 'from' stamped, no 'to'
+        bool interested = false;  // asked for the roster, so it gets roster pushes (§2.2)
+        bool carbons = false;     // XEP-0280 enabled
     };
     std::vector<Resource> resources(const xmpp::Jid& bare) const;
+    std::vector<Resource> resources(const std::string& bare) const;  // "local@domain", prepared
+    // Changes the entry of `full` while it belongs to `client`; false when it does not (gone or replaced).
+    bool update(const xmpp::Jid& full, const ClientHandle* client, const std::function<void(Resource&)>& change);
 
     std::size_t size() const { return size_.load(std::memory_order_relaxed); }
     void set_max_resources(std::size_t n) { max_resources_.store(n, std::memory_order_relaxed); }

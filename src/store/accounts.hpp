@@ -16,6 +16,7 @@
 
 #include "base/expected.hpp"
 #include "crypto/crypto.hpp"
+#include "store/error.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -24,18 +25,6 @@ namespace tern::store {
 
 // The account database's name inside data_dir.
 inline constexpr std::string_view accounts_file_name = "accounts.sqlite";
-
-enum class StoreErrc {
-    Exists,    // add: the account is already there
-    NotFound,  // set_password: no such account
-    Database,  // SQLite failed (I/O, corruption, busy beyond busy_timeout, newer schema)
-};
-std::string_view to_string(StoreErrc code);
-
-struct StoreError {
-    StoreErrc code;
-    std::string message;  // one line, suitable for a log or ternctl's output
-};
 
 // What is stored for one account: a salted key set per SCRAM hash, each with its own random salt.
 struct Credentials {

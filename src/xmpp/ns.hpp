@@ -30,6 +30,7 @@ inline constexpr std::string_view disco_items = "http://jabber.org/protocol/disc
 inline constexpr std::string_view version = "jabber:iq:version";
 // RFC 6121
 inline constexpr std::string_view roster = "jabber:iq:roster";
+inline constexpr std::string_view roster_versioning = "urn:xmpp:features:rosterver";
 
 // XEP-0215 External Service Discovery: the 0.1 "STUN Server Discovery" namespace, then :0, :1 and :2.
 inline constexpr std::string_view extdisco_v01 = "http://www.xmpp.org/extensions/xep-0215.html#ns";
@@ -46,6 +47,10 @@ inline constexpr std::string_view sic_1 = "urn:xmpp:sic:1";
 inline constexpr std::string_view sm = "urn:xmpp:sm:3";
 // XEP-0280
 inline constexpr std::string_view carbons = "urn:xmpp:carbons:2";
+// XEP-0297
+inline constexpr std::string_view forward = "urn:xmpp:forward:0";
+// XEP-0334
+inline constexpr std::string_view hints = "urn:xmpp:hints";
 // XEP-0352
 inline constexpr std::string_view csi = "urn:xmpp:csi:0";
 // XEP-0004

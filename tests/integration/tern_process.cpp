@@ -33,6 +33,19 @@ std::uint16_t free_port()
     return ntohs(addr.sin_port);
 }
 
+std::uint16_t free_port_v6()
+{
+    const int fd = ::socket(AF_INET6, SOCK_STREAM, 0);
+    sockaddr_in6 addr{};
+    addr.sin6_family = AF_INET6;
+    addr.sin6_addr = in6addr_loopback;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw std::runtime_error("bind([::1]:0) failed");
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    ::close(fd);
+    return ntohs(addr.sin6_port);
+}
+
 std::filesystem::path make_temp_dir()
 {
     std::string pattern = (std::filesystem::temp_directory_path() / "tern-test-XXXXXX").string();
@@ -130,6 +143,13 @@ void TernProcess::set(const std::string& section, const std::string& key, const 
     sections_[section][key] = toml_value;
 }
 
+void TernProcess::listen_ipv6()
+{
+    starttls_port_v6_ = free_port_v6();
+    set("c2s", "listen",
+        "[\"127.0.0.1:" + std::to_string(starttls_port_) + "\", \"[::1]:" + std::to_string(starttls_port_v6_) + "\"]");
+}
+
 void TernProcess::write_config() const
 {
     std::ofstream out(config_path());
@@ -138,6 +158,7 @@ void TernProcess::write_config() const
         for (const auto& [key, value] : keys) out << key << " = " << value << "\n";
         out << "\n";
     }
+    out << extra_toml_;
 }
 
 void TernProcess::add_user(const std::string& jid, const std::string& password)

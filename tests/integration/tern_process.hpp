@@ -36,6 +36,10 @@ public:
     // Config values as TOML literals, e.g. set("limits", "auth_timeout", "2"). Call before start().
     void set(const std::string& section, const std::string& key, const std::string& toml_value);
     void add_user(const std::string& jid, const std::string& password);
+    // TOML written after the [section] tables, e.g. [[services]] entries. Replaces what was set before.
+    void set_extra_toml(std::string toml) { extra_toml_ = std::move(toml); }
+    // Also listen for STARTTLS on [::1] (a free port, see starttls_port_v6()). Call before start().
+    void listen_ipv6();
 
     // Writes the config, starts ternd and waits until it logs that it is ready.
     void start();
@@ -44,8 +48,10 @@ public:
     bool running();
     void reload();  // SIGHUP
 
+    pid_t pid() const { return pid_; }
     std::uint16_t starttls_port() const { return starttls_port_; }
     std::uint16_t direct_tls_port() const { return direct_tls_port_; }
+    std::uint16_t starttls_port_v6() const { return starttls_port_v6_; }
     const std::filesystem::path& dir() const { return dir_; }
     std::filesystem::path config_path() const { return dir_ / "tern.toml"; }
     std::string log() const;
@@ -57,7 +63,9 @@ private:
     std::filesystem::path dir_;
     std::uint16_t starttls_port_;
     std::uint16_t direct_tls_port_;
+    std::uint16_t starttls_port_v6_ = 0;
     std::map<std::string, std::map<std::string, std::string>> sections_;
+    std::string extra_toml_;
     pid_t pid_ = -1;
 };
 

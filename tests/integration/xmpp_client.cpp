@@ -25,15 +25,26 @@ std::string sasl_payload(std::string_view text)
 
 }  // namespace
 
-XmppClient::XmppClient(std::uint16_t port) : tokenizer_(xml::Limits{.max_stanza_bytes = 1 << 20})
+XmppClient::XmppClient(std::uint16_t port, const std::string& host) : tokenizer_(xml::Limits{.max_stanza_bytes = 1 << 20})
 {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-        throw std::runtime_error("connect to 127.0.0.1:" + std::to_string(port) + " failed");
+    sockaddr_storage storage{};
+    socklen_t size = 0;
+    if (host.find(':') == std::string::npos) {
+        auto& addr = reinterpret_cast<sockaddr_in&>(storage);
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(port);
+        if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) throw std::runtime_error("bad IPv4 address " + host);
+        size = sizeof addr;
+    } else {
+        auto& addr = reinterpret_cast<sockaddr_in6&>(storage);
+        addr.sin6_family = AF_INET6;
+        addr.sin6_port = htons(port);
+        if (::inet_pton(AF_INET6, host.c_str(), &addr.sin6_addr) != 1) throw std::runtime_error("bad IPv6 address " + host);
+        size = sizeof addr;
+    }
+    fd_ = ::socket(storage.ss_family, SOCK_STREAM, 0);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&storage), size) != 0)
+        throw std::runtime_error("connect to " + host + " port " + std::to_string(port) + " failed");
     int one = 1;
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
@@ -41,6 +52,15 @@ XmppClient::XmppClient(std::uint16_t port) : tokenizer_(xml::Limits{.max_stanza_
 XmppClient::~XmppClient()
 {
     if (fd_ >= 0) ::close(fd_);
+}
+
+std::uint16_t XmppClient::local_port() const
+{
+    sockaddr_storage storage{};
+    socklen_t size = sizeof storage;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&storage), &size);
+    return storage.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6&>(storage).sin6_port)
+                                         : ntohs(reinterpret_cast<sockaddr_in&>(storage).sin_port);
 }
 
 void XmppClient::write_raw(std::string_view bytes)

@@ -50,7 +50,8 @@ struct TlsOptions {
 
 class XmppClient {
 public:
-    explicit XmppClient(std::uint16_t port);
+    // Connects to `host` (an IPv4 or IPv6 literal) on `port`.
+    explicit XmppClient(std::uint16_t port, const std::string& host = "127.0.0.1");
     ~XmppClient();
     XmppClient(const XmppClient&) = delete;
     XmppClient& operator=(const XmppClient&) = delete;
@@ -81,6 +82,9 @@ public:
     std::string expect_stream_error(std::chrono::milliseconds timeout = 5s);
     // True if the server closed the TCP connection within the timeout.
     bool wait_closed(std::chrono::milliseconds timeout = 5s);
+
+    // The client's own end of the TCP connection, as the server sees it on loopback.
+    std::uint16_t local_port() const;
 
     const tls::Engine* tls() const { return tls_ ? &*tls_ : nullptr; }
     std::optional<std::string> channel_binding(std::string_view type) const;

@@ -16,7 +16,7 @@ declare -A allowed_layers=(
   [store]="base crypto xmpp"
   [config]="base xmpp xml"
   [server]="base xml xmpp crypto sasl tls store config"
-  [modules]="base xml xmpp config server"
+  [modules]="base xml xmpp crypto config server"
   [net]="base xml xmpp crypto sasl tls store config server modules"
   [ctl]="base xml xmpp crypto sasl tls store config server modules net"
 )

@@ -60,4 +60,47 @@ TEST_SUITE("server")
         CHECK(registry.bind(jid("alice@x/2"), std::make_shared<FakeClient>()).outcome == BindOutcome::ResourceLimit);
         CHECK(registry.bind(jid("bob@x/1"), std::make_shared<FakeClient>()).outcome == BindOutcome::Bound);
     }
+
+    TEST_CASE("registry update changes an entry only for the session that owns it")
+    {
+        SessionRegistry registry(5);
+        auto a = std::make_shared<FakeClient>();
+        auto other = std::make_shared<FakeClient>();
+        registry.bind(jid("alice@x/a"), a);
+        CHECK(registry.update(jid("alice@x/a"), a.get(), [](SessionRegistry::Resource& r) {
+            r.available = true;
+            r.priority = -3;
+            r.carbons = true;
+        }));
+        CHECK_FALSE(registry.update(jid("alice@x/a"), other.get(), [](SessionRegistry::Resource& r) { r.priority = 9; }));
+        CHECK_FALSE(registry.update(jid("alice@x/b"), a.get(), [](SessionRegistry::Resource&) {}));
+        CHECK_FALSE(registry.update(jid("bob@x/a"), a.get(), [](SessionRegistry::Resource&) {}));
+        const auto listed = registry.resources(std::string("alice@x"));
+        REQUIRE(listed.size() == 1);
+        CHECK(listed[0].available);
+        CHECK(listed[0].priority == -3);
+        CHECK(listed[0].carbons);
+        CHECK_FALSE(listed[0].interested);
+    }
+
+    TEST_CASE("registry: a newer session for the same resource starts without the older one's state")
+    {
+        SessionRegistry registry(5);
+        auto older = std::make_shared<FakeClient>();
+        registry.bind(jid("alice@x/r"), older);
+        registry.update(jid("alice@x/r"), older.get(), [](SessionRegistry::Resource& r) {
+            r.available = true;
+            r.interested = true;
+            r.presence = std::make_shared<const std::string>("<presence/>");
+        });
+        auto newer = std::make_shared<FakeClient>();
+        registry.bind(jid("alice@x/r"), newer);
+        const auto listed = registry.resources(jid("alice@x"));
+        REQUIRE(listed.size() == 1);
+        CHECK(listed[0].client == newer);
+        CHECK_FALSE(listed[0].available);
+        CHECK_FALSE(listed[0].interested);
+        CHECK(listed[0].presence == nullptr);
+        CHECK_FALSE(registry.update(jid("alice@x/r"), older.get(), [](SessionRegistry::Resource& r) { r.available = true; }));
+    }
 }

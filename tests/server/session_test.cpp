@@ -3,7 +3,7 @@
 
 #include <map>
 
-#include "scram_client.hpp"
+#include "sasl/scram_client.hpp"
 #include "server/session.hpp"
 #include "xmpp/ns.hpp"
 
@@ -39,6 +39,8 @@ struct FakeHost : server::SessionHost {
         return bind_outcome;
     }
     void route(xml::Stanza&& stanza) override { routed.push_back(stanza.serialize()); }
+    std::vector<std::string> resumable;
+    void enable_resumption(std::string_view id) override { resumable.emplace_back(id); }
 };
 
 std::shared_ptr<const server::SessionConfig> make_config(bool require_tls = true)
@@ -77,6 +79,7 @@ struct Harness {
         : session(make_config(require_tls), host, direct_tls ? std::optional(fake_tls()) : std::nullopt)
     {
     }
+    explicit Harness(std::shared_ptr<const server::SessionConfig> config) : session(std::move(config), host, fake_tls()) {}
     std::string feed(std::string_view bytes)
     {
         session.receive(bytes);
@@ -86,7 +89,7 @@ struct Harness {
                       std::string_view mechanism = "SCRAM-SHA-256")
     {
         feed(header_to_localhost);
-        test::ScramClient client(mechanism == "SCRAM-SHA-1" ? crypto::Hash::Sha1 : crypto::Hash::Sha256, user, password);
+        sasl::ScramClient client(mechanism == "SCRAM-SHA-1" ? crypto::Hash::Sha1 : crypto::Hash::Sha256, user, password);
         std::string out = feed("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='" + std::string(mechanism) +
                                "'>" + crypto::base64_encode(client.client_first()) + "</auth>");
         const auto server_first = crypto::base64_decode(sasl_text(out, "challenge"));
@@ -102,7 +105,24 @@ struct Harness {
         }
         return out;
     }
+    // Logged in, stream restarted, resource bound; returns nothing (the output is consumed).
+    void bind(const std::string& resource = "r")
+    {
+        login();
+        feed(header_to_localhost);
+        const std::string bound = feed("<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>" +
+                                       resource + "</resource></bind></iq>");
+        REQUIRE(bound.find("<jid>") != std::string::npos);
+    }
+    // Bound with stream management enabled; returns the <enabled/> element.
+    std::string enable(std::string_view attrs = " resume='true'")
+    {
+        bind();
+        return feed("<enable xmlns='urn:xmpp:sm:3'" + std::string(attrs) + "/>");
+    }
 };
+
+constexpr std::string_view r_request = "<r xmlns='urn:xmpp:sm:3'/>";
 
 }  // namespace
 
@@ -191,7 +211,7 @@ TEST_SUITE("server")
         Harness h;
         CHECK(h.login("alice", "x").find("<not-authorized/>") != std::string::npos);
         CHECK(h.host.failures == 1);
-        test::ScramClient c2(crypto::Hash::Sha256, "alice", "y");
+        sasl::ScramClient c2(crypto::Hash::Sha256, "alice", "y");
         std::string out = h.feed("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'>" +
                                  crypto::base64_encode(c2.client_first()) + "</auth>");
         out = h.feed("<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
@@ -268,5 +288,357 @@ TEST_SUITE("server")
         CHECK(h.session.take_output().empty());
         h.session.receive("<presence/>");
         CHECK(h.session.take_output().empty());
+    }
+}
+
+TEST_SUITE("server")
+{
+    TEST_CASE("session offers stream management and client state indication after authentication only")
+    {
+        Harness fresh;
+        const std::string before = fresh.feed(header_to_localhost);
+        CHECK(before.find("urn:xmpp:sm:3") == std::string::npos);
+        CHECK(before.find("urn:xmpp:csi:0") == std::string::npos);
+        Harness h;
+        h.login();
+        const std::string after = h.feed(header_to_localhost);
+        CHECK(after.find("<sm xmlns='urn:xmpp:sm:3'/>") != std::string::npos);
+        CHECK(after.find("<csi xmlns='urn:xmpp:csi:0'/>") != std::string::npos);
+    }
+
+    TEST_CASE("session enables stream management only after binding, and only once")
+    {
+        Harness h;
+        h.login();
+        h.feed(header_to_localhost);
+        CHECK(h.feed("<enable xmlns='urn:xmpp:sm:3'/>") ==
+              "<failed xmlns='urn:xmpp:sm:3'><unexpected-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>");
+        h.feed("<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>");
+        CHECK(h.feed("<enable xmlns='urn:xmpp:sm:3'/>") == "<enabled xmlns='urn:xmpp:sm:3'/>");
+        CHECK(h.host.resumable.empty());
+        CHECK_FALSE(h.session.resumable());
+        CHECK(h.feed("<enable xmlns='urn:xmpp:sm:3'/>").find("<unexpected-request") != std::string::npos);
+        CHECK(h.session.state() == Session::State::Bound);
+    }
+
+    TEST_CASE("session enables resumption with a fresh random id and at most the configured timeout")
+    {
+        Harness h;
+        const std::string enabled = h.enable(" resume='true' max='60'");
+        const std::string id = between(enabled, "id='", "'");
+        CHECK(id.size() == 32);
+        CHECK(enabled == "<enabled xmlns='urn:xmpp:sm:3' id='" + id + "' resume='true' max='60'/>");
+        CHECK(h.host.resumable == std::vector<std::string>{id});
+        CHECK(h.session.sm_id() == id);
+        CHECK(h.session.resume_timeout() == std::chrono::seconds(60));
+
+        Harness longer;
+        const std::string capped = longer.enable(" resume='1' max='100000'");
+        CHECK(capped.find("max='300'") != std::string::npos);
+        CHECK(between(capped, "id='", "'") != id);
+    }
+
+    TEST_CASE("session counts handled stanzas, not nonzas, and answers <r/> with h")
+    {
+        Harness h;
+        h.enable();
+        h.feed("<message to='bob@localhost'><body>1</body></message><presence/>");
+        h.feed("<inactive xmlns='urn:xmpp:csi:0'/>");
+        CHECK(h.feed(r_request) == "<a xmlns='urn:xmpp:sm:3' h='2'/>");
+        h.feed("<iq type='get' id='p' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>");
+        CHECK(h.feed(r_request) == "<a xmlns='urn:xmpp:sm:3' h='3'/>");
+        CHECK(h.host.routed.size() == 3);
+    }
+
+    TEST_CASE("session keeps delivered stanzas until acknowledged and asks for acks")
+    {
+        Harness h;
+        h.enable();
+        h.session.deliver("<message from='bob@localhost/x' id='1'/><message from='bob@localhost/x' id='2'/>");
+        CHECK(h.session.take_output() == "<message from='bob@localhost/x' id='1'/><message from='bob@localhost/x' id='2'/>" +
+                                             std::string(r_request));
+        h.session.deliver("<message from='bob@localhost/x' id='3'/>");
+        CHECK(h.session.take_output() == "<message from='bob@localhost/x' id='3'/>");  // an <r/> is outstanding
+        // Message 3 is still unacknowledged after this <a/>: ask again rather than hold it while idle.
+        CHECK(h.feed("<a xmlns='urn:xmpp:sm:3' h='2'/>") == r_request);
+        CHECK(h.feed("<a xmlns='urn:xmpp:sm:3' h='3'/>").empty());
+        CHECK(h.session.take_unacked().empty());
+    }
+
+    TEST_CASE("session ends the stream when the client acknowledges more than was sent")
+    {
+        Harness h;
+        h.enable();
+        h.session.deliver("<message id='1'/><message id='2'/>");
+        h.session.take_output();
+        const std::string out = h.feed("<a xmlns='urn:xmpp:sm:3' h='5'/>");
+        CHECK(out == "<stream:error><undefined-condition xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+                     "<handled-count-too-high xmlns='urn:xmpp:sm:3' h='5' send-count='2'/></stream:error></stream:stream>");
+        CHECK(h.session.state() == Session::State::Closed);
+    }
+
+    TEST_CASE("session refuses a malformed h and acks before enabling")
+    {
+        Harness bad;
+        bad.enable();
+        CHECK(bad.feed("<a xmlns='urn:xmpp:sm:3' h='-1'/>").find("<invalid-xml") != std::string::npos);
+        Harness early;
+        early.bind();
+        CHECK(early.feed(r_request).find("<unsupported-stanza-type") != std::string::npos);
+    }
+
+    TEST_CASE("session ends a stream whose unacknowledged stanzas outgrow their bound")
+    {
+        auto config = std::make_shared<server::SessionConfig>(*make_config());
+        config->max_unacked_bytes = 100;
+        const std::string message = "<message from='bob@localhost/x' id='1'><body>0123456789</body></message>";
+        Harness h(config);
+        h.enable();
+        h.session.deliver(message);
+        CHECK(h.session.state() == Session::State::Bound);
+        h.session.deliver(message);
+        CHECK(h.session.state() == Session::State::Closed);
+        CHECK(h.session.take_output().find("<policy-violation") != std::string::npos);
+
+        Harness away(config);
+        away.enable();
+        away.session.peer_closed();
+        away.session.deliver(message);
+        away.session.deliver(message);
+        CHECK(away.session.state() == Session::State::Closed);
+        CHECK(away.session.action() == Session::Action::Close);
+        CHECK(away.session.take_output().empty());
+        CHECK(away.session.take_unacked() == message + message);
+    }
+
+    TEST_CASE("session without resumption, or closed cleanly, is not kept when the connection drops")
+    {
+        Harness plain;
+        plain.enable("");
+        plain.session.peer_closed();
+        CHECK(plain.session.state() == Session::State::Closed);
+        CHECK(plain.session.action() == Session::Action::Close);
+
+        Harness clean;
+        clean.enable();
+        CHECK(clean.feed("</stream:stream>") == "</stream:stream>");
+        clean.session.peer_closed();
+        CHECK(clean.session.state() == Session::State::Closed);
+
+        Harness dropped;
+        dropped.enable();
+        dropped.session.peer_closed();
+        CHECK(dropped.session.state() == Session::State::Detached);
+        CHECK(dropped.session.action() == Session::Action::None);
+    }
+
+    TEST_CASE("session detached from its client queues deliveries without output")
+    {
+        Harness h;
+        h.enable();
+        h.session.deliver("<message id='1'/>");
+        h.session.take_output();
+        h.session.peer_closed();
+        h.session.deliver("<message id='2'/>");
+        CHECK_FALSE(h.session.has_output());
+        CHECK(h.session.take_output().empty());
+        CHECK(h.session.take_unacked() == "<message id='1'/><message id='2'/>");
+        // A kick (conflict, shutdown) ends it without output.
+        h.session.fail(xmpp::StreamErrorCondition::Conflict);
+        CHECK(h.session.state() == Session::State::Closed);
+        CHECK(h.session.take_output().empty());
+    }
+
+    TEST_CASE("session resumes on a new stream with the old session's unacknowledged stanzas, in order")
+    {
+        Harness old_side;
+        const std::string id = between(old_side.enable(), "id='", "'");
+        old_side.feed("<message to='bob@localhost'/>");
+        old_side.session.deliver("<message id='1'/><message id='2'/>");
+        old_side.session.take_output();
+        old_side.session.peer_closed();
+        old_side.session.deliver("<message id='3'/>");
+
+        Harness new_side;
+        new_side.login();
+        new_side.feed(header_to_localhost);
+        CHECK(new_side.feed("<resume xmlns='urn:xmpp:sm:3' previd='" + id + "' h='1'/><message to='bob@localhost'/>").empty());
+        CHECK(new_side.session.state() == Session::State::Resuming);
+        REQUIRE(new_side.session.action() == Session::Action::Resume);
+        CHECK(new_side.session.resume_request().previd == id);
+        CHECK(new_side.session.resume_request().h == 1);
+
+        // What net::Connection does across the two workers.
+        CHECK_FALSE(old_side.session.check_takeover(1));
+        old_side.session.hand_over();
+        CHECK(old_side.session.take_output().empty());  // it had no client any more
+        new_side.session.deliver("<message id='4'/>");  // arrives before the state
+        old_side.session.deliver("<message id='3b'/>");  // was posted to the old side before the switch
+        server::ResumeState state = old_side.session.take_resume_state(1);
+        CHECK(old_side.session.state() == Session::State::Closed);
+        CHECK(old_side.session.take_unacked().empty());
+
+        new_side.session.resumed(std::move(state));
+        CHECK(new_side.session.state() == Session::State::Bound);
+        CHECK(new_side.session.jid().str() == "alice@localhost/r");
+        CHECK(new_side.session.sm_id() == id);
+        CHECK(new_side.session.take_output() ==
+              "<resumed xmlns='urn:xmpp:sm:3' h='1' previd='" + id + "'/>"
+              "<message id='2'/><message id='3'/><message id='3b'/><message id='4'/>" + std::string(r_request));
+        // The stanza pipelined after <resume/> was processed afterwards and counted on the old h.
+        CHECK(new_side.host.routed.size() == 1);
+        CHECK(new_side.feed(r_request) == "<a xmlns='urn:xmpp:sm:3' h='2'/>");
+        CHECK(new_side.feed("<a xmlns='urn:xmpp:sm:3' h='5'/>").empty());
+        CHECK(new_side.session.take_unacked().empty());
+    }
+
+    TEST_CASE("session handed over while its client is still connected sends it a conflict")
+    {
+        Harness h;
+        h.enable();
+        CHECK_FALSE(h.session.check_takeover(0));
+        h.session.hand_over();
+        CHECK(h.session.take_output() ==
+              "<stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text "
+              "xmlns='urn:ietf:params:xml:ns:xmpp-streams'>the session was resumed on another connection</text>"
+              "</stream:error></stream:stream>");
+        CHECK(h.session.action() == Session::Action::Close);
+        h.session.deliver("<message id='1'/>");
+        CHECK(h.session.take_output().empty());
+        CHECK(h.session.take_resume_state(0).sm.unacked() == "<message id='1'/>");
+    }
+
+    TEST_CASE("session refuses takeovers it cannot give")
+    {
+        Harness plain;
+        plain.enable("");
+        CHECK(plain.session.check_takeover(0)->reason == server::ResumeFailure::Reason::ItemNotFound);
+
+        Harness h;
+        h.enable();
+        h.session.deliver("<message id='1'/>");
+        const auto refused = h.session.check_takeover(2);
+        REQUIRE(refused);
+        CHECK(refused->reason == server::ResumeFailure::Reason::HandledCountTooHigh);
+        CHECK(refused->h == 2);
+        CHECK(refused->send_count == 1);
+
+        Harness closed;
+        closed.enable();
+        closed.feed("</stream:stream>");
+        CHECK(closed.session.check_takeover(0));
+    }
+
+    TEST_CASE("session answers a failed resumption and still lets the client bind")
+    {
+        Harness h;
+        h.login();
+        h.feed(header_to_localhost);
+        h.feed("<resume xmlns='urn:xmpp:sm:3' previd='nope' h='0'/>");
+        REQUIRE(h.session.action() == Session::Action::Resume);
+        h.session.resume_failed({});
+        CHECK(h.session.take_output() ==
+              "<failed xmlns='urn:xmpp:sm:3'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>");
+        CHECK(h.session.state() == Session::State::Negotiating);
+        CHECK(h.feed("<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>").find("<jid>") !=
+              std::string::npos);
+
+        Harness too_high;
+        too_high.login();
+        too_high.feed(header_to_localhost);
+        too_high.feed("<resume xmlns='urn:xmpp:sm:3' previd='x' h='9'/>");
+        too_high.session.resume_failed({server::ResumeFailure::Reason::HandledCountTooHigh, 9, 4});
+        CHECK(too_high.session.take_output().find(
+                  "<handled-count-too-high xmlns='urn:xmpp:sm:3' h='9' send-count='4'/>") != std::string::npos);
+        CHECK(too_high.session.state() == Session::State::Closed);
+    }
+
+    TEST_CASE("session refuses <resume/> once bound or when malformed")
+    {
+        Harness bound;
+        bound.bind();
+        CHECK(bound.feed("<resume xmlns='urn:xmpp:sm:3' previd='x' h='0'/>").find("<unexpected-request") !=
+              std::string::npos);
+        Harness bad;
+        bad.login();
+        bad.feed(header_to_localhost);
+        CHECK(bad.feed("<resume xmlns='urn:xmpp:sm:3' previd='x' h='z'/>") ==
+              "<failed xmlns='urn:xmpp:sm:3'><bad-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>");
+        CHECK(bad.feed("<resume xmlns='urn:xmpp:sm:3' h='1'/>").find("<bad-request") != std::string::npos);
+        CHECK(bad.session.state() == Session::State::Negotiating);
+    }
+
+    TEST_CASE("session closed during a resumption keeps the state only to bounce it")
+    {
+        Harness old_side;
+        old_side.enable();
+        old_side.session.deliver("<message id='1'/>");
+        old_side.session.peer_closed();
+        Harness new_side;
+        new_side.login();
+        new_side.feed(header_to_localhost);
+        new_side.feed("<resume xmlns='urn:xmpp:sm:3' previd='" + old_side.session.sm_id() + "' h='0'/>");
+        new_side.session.fail(xmpp::StreamErrorCondition::SystemShutdown);
+        new_side.session.take_output();
+        new_side.session.resumed(old_side.session.take_resume_state(0));
+        CHECK(new_side.session.state() == Session::State::Closed);
+        CHECK(new_side.session.take_output().empty());
+        CHECK(new_side.session.jid().str() == "alice@localhost/r");
+        CHECK(new_side.session.take_unacked() == "<message id='1'/>");
+    }
+
+    TEST_CASE("session holds presence while inactive and lets it out, in order, before the next message")
+    {
+        Harness h;
+        h.bind();
+        h.feed("<inactive xmlns='urn:xmpp:csi:0'/>");
+        h.session.deliver("<presence from='a@localhost/1'><show>away</show></presence>");
+        h.session.deliver("<presence from='b@localhost/1'/>");
+        h.session.deliver("<presence from='a@localhost/1'/>");
+        CHECK_FALSE(h.session.has_output());
+        h.session.deliver("<message from='c@localhost/1'><body>call me</body></message>");
+        CHECK(h.session.take_output() ==
+              "<presence from='b@localhost/1'/><presence from='a@localhost/1'/>"
+              "<message from='c@localhost/1'><body>call me</body></message>");
+
+        h.session.deliver("<presence from='d@localhost/1'/>");
+        h.session.deliver("<iq from='d@localhost/1' type='set' id='j'/>");
+        CHECK(h.session.take_output() == "<presence from='d@localhost/1'/><iq from='d@localhost/1' type='set' id='j'/>");
+
+        h.session.deliver("<presence from='e@localhost/1'/>");
+        CHECK(h.feed("<active xmlns='urn:xmpp:csi:0'/>") == "<presence from='e@localhost/1'/>");
+        h.session.deliver("<presence from='f@localhost/1'/>");
+        CHECK(h.session.take_output() == "<presence from='f@localhost/1'/>");
+    }
+
+    TEST_CASE("session counts held presence only once it goes out")
+    {
+        Harness h;
+        h.enable();
+        h.feed("<inactive xmlns='urn:xmpp:csi:0'/>");
+        h.session.deliver("<presence from='a@localhost/1'/>");
+        CHECK(h.session.take_output().empty());
+        CHECK(h.feed("<a xmlns='urn:xmpp:sm:3' h='1'/>").find("<handled-count-too-high") != std::string::npos);
+
+        Harness g;
+        g.enable();
+        g.feed("<inactive xmlns='urn:xmpp:csi:0'/>");
+        g.session.deliver("<presence from='a@localhost/1'/>");
+        g.feed("<active xmlns='urn:xmpp:csi:0'/>");
+        CHECK(g.feed("<a xmlns='urn:xmpp:sm:3' h='1'/>").empty());
+    }
+
+    TEST_CASE("session pings its client from the domain and consumes the answer")
+    {
+        Harness h;
+        h.bind();
+        h.session.ping();
+        CHECK(h.session.take_output() ==
+              "<iq type='get' id='ping-1' to='alice@localhost/r' from='localhost'><ping xmlns='urn:xmpp:ping'/></iq>");
+        h.feed("<iq type='result' id='ping-1' to='localhost'/>");
+        CHECK(h.host.routed.empty());
+        // Another result with that id is no longer ours.
+        h.feed("<iq type='result' id='ping-1' to='localhost'/>");
+        CHECK(h.host.routed.size() == 1);
     }
 }
