@@ -1,6 +1,7 @@
 #pragma once
 
 // ternctl's command line, parsed without side effects so it can be tested.
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -10,12 +11,19 @@
 
 namespace tern::ctl {
 
-enum class Command { Help, AddUser, Passwd, DelUser, List };
+enum class Command { Help, AddUser, AddUserBulk, Passwd, DelUser, List };
+
+// Most accounts one adduser-bulk call creates.
+inline constexpr std::uint32_t max_bulk_accounts = 1'000'000;
 
 struct Invocation {
     Command command = Command::Help;
-    std::optional<std::string> config_path;  // --config FILE; the embedded default when absent
-    std::string argument;                    // the JID (adduser/passwd/deluser) or domain (list, optional)
+    std::optional<std::string> config_path{};  // --config FILE; the embedded default when absent
+    // The JID (adduser/passwd/deluser), or the domain (list, optional; adduser-bulk).
+    std::string argument{};
+    // adduser-bulk: the accounts prefix + "1" .. prefix + count.
+    std::string prefix{};
+    std::uint32_t count = 0;
 
     friend bool operator==(const Invocation&, const Invocation&) = default;
 };

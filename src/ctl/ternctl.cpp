@@ -4,12 +4,14 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "config/config.hpp"
@@ -44,7 +46,7 @@ expected<xmpp::Jid, std::string> account_jid(std::string_view text, const config
     auto jid = xmpp::Jid::parse(text);
     if (!jid) return make_unexpected("invalid JID '" + std::string{text} + "': " + std::string{to_string(jid.error())});
     if (jid->local().empty() || !jid->is_bare())
-        return make_unexpected("'" + std::string{text} + "' is not an account JID (expected user@domain)");
+        return make_unexpected(std::string{"'"}.append(text).append("' is not an account JID (expected user@domain)"));
     const auto& domains = config.server.domains;
     if (std::find(domains.begin(), domains.end(), jid->domain()) == domains.end())
         return make_unexpected("domain '" + jid->domain() + "' is not served (server.domains: " +
@@ -120,11 +122,11 @@ std::optional<std::string> prompt_hidden(const std::string& prompt)
 }
 
 // The SASLprep'd password: one line from stdin, or typed twice on a terminal.
-expected<std::string, std::string> read_password(const xmpp::Jid& jid)
+expected<std::string, std::string> read_password(const std::string& whose)
 {
     std::optional<std::string> password;
     if (::isatty(STDIN_FILENO)) {
-        password = prompt_hidden("Password for " + jid.bare_str() + ": ");
+        password = prompt_hidden("Password for " + whose + ": ");
         if (password && prompt_hidden("Repeat the password: ") != password)
             return make_unexpected(std::string{"the passwords do not match"});
     } else {
@@ -144,11 +146,47 @@ Result add_user(store::AccountStore& store, const xmpp::Jid& jid, const config::
     auto exists = store.exists(jid.domain(), jid.local());
     if (!exists) return make_unexpected(exists.error().message);
     if (*exists) return make_unexpected("account " + jid.bare_str() + " already exists");
-    auto password = read_password(jid);
+    auto password = read_password(jid.bare_str());
     if (!password) return make_unexpected(password.error());
     const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
     auto added = store.add(jid.domain(), jid.local(), *password, config.sasl.scram_iterations, now);
     if (!added) return make_unexpected(added.error().message);
+    return {};
+}
+
+// Derives each account's keys (two PBKDF2 runs, fresh salts) on all cores, then inserts all in one
+// transaction.
+Result add_users_bulk(store::AccountStore& store, const ctl::Invocation& invocation, const config::Config& config)
+{
+    std::vector<store::NewAccount> accounts;
+    accounts.reserve(invocation.count);
+    for (std::uint32_t i = 1; i <= invocation.count; ++i) {
+        auto jid = account_jid(invocation.prefix + std::to_string(i) + "@" + invocation.argument, config);
+        if (!jid) return make_unexpected(jid.error());
+        auto exists = store.exists(jid->domain(), jid->local());
+        if (!exists) return make_unexpected(exists.error().message);
+        if (*exists) return make_unexpected("account " + jid->bare_str() + " already exists");
+        accounts.push_back({jid->domain(), jid->local(), {}});
+    }
+    auto password = read_password(invocation.prefix + "1.." + std::to_string(invocation.count) + "@" +
+                                  accounts.front().domain);
+    if (!password) return make_unexpected(password.error());
+
+    const std::size_t threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, accounts.size());
+    std::vector<std::jthread> workers;
+    for (std::size_t t = 0; t < threads; ++t) {
+        workers.emplace_back([&, t] {
+            for (std::size_t i = t; i < accounts.size(); i += threads)
+                accounts[i].credentials = store::make_credentials(*password, config.sasl.scram_iterations);
+        });
+    }
+    workers.clear();  // joins
+
+    const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    auto added = store.add_many(accounts, now);
+    if (!added) return make_unexpected(added.error().message);
+    std::cout << "added " << accounts.size() << " accounts, " << accounts.front().local << "@" << accounts.front().domain
+              << " to " << accounts.back().local << "@" << accounts.back().domain << '\n';
     return {};
 }
 
@@ -157,7 +195,7 @@ Result set_password(store::AccountStore& store, const xmpp::Jid& jid, const conf
     auto exists = store.exists(jid.domain(), jid.local());
     if (!exists) return make_unexpected(exists.error().message);
     if (!*exists) return make_unexpected("no account " + jid.bare_str());
-    auto password = read_password(jid);
+    auto password = read_password(jid.bare_str());
     if (!password) return make_unexpected(password.error());
     auto changed = store.set_password(jid.domain(), jid.local(), *password, config.sasl.scram_iterations);
     if (!changed) return make_unexpected(changed.error().message);
@@ -191,7 +229,7 @@ Result run(const ctl::Invocation& invocation)
     auto config = load_config(invocation);
     if (!config) return make_unexpected(config.error());
     std::optional<xmpp::Jid> jid;
-    if (invocation.command != ctl::Command::List) {
+    if (invocation.command != ctl::Command::List && invocation.command != ctl::Command::AddUserBulk) {
         auto parsed = account_jid(invocation.argument, *config);
         if (!parsed) return make_unexpected(parsed.error());
         jid = std::move(*parsed);
@@ -200,6 +238,7 @@ Result run(const ctl::Invocation& invocation)
     if (!store) return make_unexpected(store.error());
     switch (invocation.command) {
     case ctl::Command::AddUser: return add_user(*store, *jid, *config);
+    case ctl::Command::AddUserBulk: return add_users_bulk(*store, invocation, *config);
     case ctl::Command::Passwd: return set_password(*store, *jid, *config);
     case ctl::Command::DelUser: return delete_user(*store, *jid);
     case ctl::Command::List: return list(*store, invocation.argument);

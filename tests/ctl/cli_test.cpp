@@ -19,17 +19,36 @@ TEST_SUITE("ctl") {
 
 TEST_CASE("cli parses each command with its argument")
 {
-    CHECK(parse({"adduser", "alice@example.org"}) == Invocation{Command::AddUser, {}, "alice@example.org"});
-    CHECK(parse({"passwd", "alice@example.org"}) == Invocation{Command::Passwd, {}, "alice@example.org"});
-    CHECK(parse({"deluser", "alice@example.org"}) == Invocation{Command::DelUser, {}, "alice@example.org"});
-    CHECK(parse({"list"}) == Invocation{Command::List, {}, ""});
-    CHECK(parse({"list", "example.org"}) == Invocation{Command::List, {}, "example.org"});
+    CHECK(parse({"adduser", "alice@example.org"}) ==
+          Invocation{.command = Command::AddUser, .argument = "alice@example.org"});
+    CHECK(parse({"passwd", "alice@example.org"}) ==
+          Invocation{.command = Command::Passwd, .argument = "alice@example.org"});
+    CHECK(parse({"deluser", "alice@example.org"}) ==
+          Invocation{.command = Command::DelUser, .argument = "alice@example.org"});
+    CHECK(parse({"list"}) == Invocation{.command = Command::List});
+    CHECK(parse({"list", "example.org"}) == Invocation{.command = Command::List, .argument = "example.org"});
+}
+
+TEST_CASE("cli parses adduser-bulk's prefix, count and domain")
+{
+    CHECK(parse({"adduser-bulk", "load", "10000", "localhost"}) ==
+          Invocation{.command = Command::AddUserBulk, .argument = "localhost", .prefix = "load", .count = 10000});
+    CHECK(parse({"adduser-bulk", "u", "1", "example.org"})->count == 1);
+    CHECK(parse({"adduser-bulk", "u", "1000000", "example.org"})->count == max_bulk_accounts);
+    for (const std::string_view bad : {"0", "1000001", "-1", "10k", "", " 5", "99999999999"}) {
+        CAPTURE(bad);
+        CHECK(parse({"adduser-bulk", "u", bad, "example.org"}).error() ==
+              "N must be a number from 1 to 1000000, got '" + std::string{bad} + "'");
+    }
+    CHECK(parse({"adduser-bulk", "", "5", "example.org"}).error() == "adduser-bulk needs a non-empty PREFIX");
 }
 
 TEST_CASE("cli takes --config before the command in both spellings")
 {
-    CHECK(parse({"--config", "/etc/tern.toml", "list"}) == Invocation{Command::List, "/etc/tern.toml", ""});
-    CHECK(parse({"--config=t.toml", "deluser", "a@b"}) == Invocation{Command::DelUser, "t.toml", "a@b"});
+    CHECK(parse({"--config", "/etc/tern.toml", "list"}) ==
+          Invocation{.command = Command::List, .config_path = "/etc/tern.toml"});
+    CHECK(parse({"--config=t.toml", "deluser", "a@b"}) ==
+          Invocation{.command = Command::DelUser, .config_path = "t.toml", .argument = "a@b"});
     CHECK(parse({"--config", "t.toml"}).error() == "no command given (see ternctl --help)");
     CHECK(parse({"--config"}).error() == "--config needs a file name");
     CHECK(parse({"--config="}).error() == "--config needs a file name");
@@ -52,6 +71,9 @@ TEST_CASE("cli rejects bad command lines with one line each")
     CHECK(parse({"passwd"}).error() == "ternctl passwd needs a JID, as in user@example.org");
     CHECK(parse({"deluser"}).error() == "ternctl deluser needs a JID, as in user@example.org");
     CHECK(parse({"adduser", "a@b", "c@d"}).error() == "too many arguments for adduser");
+    CHECK(parse({"adduser-bulk", "load", "10"}).error() ==
+          "ternctl adduser-bulk needs PREFIX N DOMAIN, as in load 10000 example.org");
+    CHECK(parse({"adduser-bulk", "load", "10", "a", "b"}).error() == "too many arguments for adduser-bulk");
     CHECK(parse({"list", "a", "b"}).error() == "too many arguments for list");
 }
 

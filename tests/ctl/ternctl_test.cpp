@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "store/accounts.hpp"
@@ -122,6 +123,52 @@ TEST_CASE("ternctl lists, changes passwords and deletes")
     r = box.ternctl("--config tern.toml deluser bob@example.org");
     CHECK(r.status == 1);
     CHECK(r.err == "ternctl: no account bob@example.org\n");
+}
+
+TEST_CASE("ternctl adduser-bulk creates numbered accounts with one password and separate salts")
+{
+    Sandbox box;
+    box.write("fast.toml", "[server]\ndomains = [\"example.org\"]\n[sasl]\nscram_iterations = 4096\n");
+    const Run r = box.ternctl("--config fast.toml adduser-bulk Load 12 EXAMPLE.org", "secret\n");
+    CHECK(r.err == "");
+    CHECK(r.status == 0);
+    CHECK(r.out == "added 12 accounts, load1@example.org to load12@example.org\n");
+
+    auto s = box.open_store();
+    auto jids = s.list("example.org");
+    REQUIRE(jids);
+    CHECK(jids->size() == 12);
+    std::set<std::string> salts;
+    for (int i = 1; i <= 12; ++i) {
+        const std::string local = "load" + std::to_string(i);
+        CAPTURE(local);
+        CHECK(password_is(s, "example.org", local, "secret"));
+        for (auto h : {crypto::Hash::Sha1, crypto::Hash::Sha256})
+            salts.insert(s.scram_keys("example.org", local, h)->value().salt);
+        CHECK(s.created("example.org", local)->has_value());
+    }
+    CHECK(salts.size() == 24);
+    CHECK_FALSE(s.exists("example.org", "load13").value());
+    CHECK_FALSE(s.exists("example.org", "load0").value());
+}
+
+TEST_CASE("ternctl adduser-bulk creates nothing when one of the accounts exists or a name is invalid")
+{
+    Sandbox box;
+    REQUIRE(box.ternctl("--config tern.toml adduser u3@example.org", "pw\n").status == 0);
+    Run r = box.ternctl("--config tern.toml adduser-bulk u 5 example.org", "pw\n");
+    CHECK(r.status == 1);
+    CHECK(r.err == "ternctl: account u3@example.org already exists\n");
+    CHECK(r.out == "");
+    r = box.ternctl("--config tern.toml adduser-bulk u 5 other.org", "pw\n");
+    CHECK(r.status == 1);
+    CHECK(r.err == "ternctl: domain 'other.org' is not served (server.domains: example.org, chat.example.net)\n");
+    r = box.ternctl("--config tern.toml adduser-bulk a/b 2 example.org", "pw\n");
+    CHECK(r.status == 1);
+    CHECK(r.err == "ternctl: 'a/b1@example.org' is not an account JID (expected user@domain)\n");
+    r = box.ternctl("--config tern.toml adduser-bulk v 2 example.org", "");
+    CHECK(r.err == "ternctl: no password given on standard input\n");
+    CHECK(box.ternctl("--config tern.toml list").out == "u3@example.org\n");
 }
 
 TEST_CASE("ternctl refuses with one line and exit code 1")

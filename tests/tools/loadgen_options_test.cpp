@@ -1,0 +1,129 @@
+#include "loadgen/options.hpp"
+
+#include <doctest/doctest.h>
+
+#include <vector>
+
+using namespace tern::loadgen;
+using namespace std::chrono_literals;
+
+namespace {
+
+tern::expected<std::optional<Options>, std::string> parse(std::vector<std::string_view> args)
+{
+    return parse_options(args);
+}
+
+Options parse_ok(std::vector<std::string_view> args)
+{
+    auto o = parse(std::move(args));
+    REQUIRE(o.has_value());
+    REQUIRE(o->has_value());
+    return **o;
+}
+
+std::string parse_error(std::vector<std::string_view> args)
+{
+    auto o = parse(std::move(args));
+    REQUIRE_FALSE(o.has_value());
+    return o.error();
+}
+
+}  // namespace
+
+TEST_SUITE("tools") {
+
+TEST_CASE("loadgen parses the idle scenario the measurement script uses")
+{
+    const Options o = parse_ok({"idle", "--port", "5222", "--users", "load", "--password", "pw", "--domain", "localhost",
+                                "--count", "10000", "--connect-rate", "500", "--hold", "10", "--server-pid", "4242",
+                                "--mechanism", "SCRAM-SHA-1", "--json"});
+    CHECK(o.scenario == Scenario::Idle);
+    CHECK(o.port == 5222);
+    CHECK(o.transport == Transport::StartTls);
+    CHECK(o.user_prefix == "load");
+    CHECK(o.count == 10000);
+    CHECK(o.accounts == 10000);
+    CHECK(o.connect_rate == 500);
+    CHECK(o.hold == 10s);
+    CHECK(o.server_pid == 4242);
+    CHECK(o.hash() == tern::crypto::Hash::Sha1);
+    CHECK_FALSE(o.channel_binding());
+    CHECK(o.json_only);
+    // Loopback server: sources spread over 127.0.0.0/8 by default.
+    CHECK(o.sources == AddressRange{0x7f000001, 0x7f00fffe});
+    // 10000 connections at 500/s, a 10 s hold, two step timeouts, 120 s spare.
+    CHECK(o.effective_deadline() == 20s + 10s + 40s + 120s);
+}
+
+TEST_CASE("loadgen parses the login scenario with its own defaults")
+{
+    const Options o = parse_ok({"login", "--users", "u", "--password", "pw", "--count", "500", "--accounts", "50",
+                                "--concurrency", "8", "--direct-tls", "--mechanism", "SCRAM-SHA-256-PLUS", "--timeout",
+                                "0.5", "--deadline", "30", "--sources", "none"});
+    CHECK(o.scenario == Scenario::Login);
+    CHECK(o.transport == Transport::DirectTls);
+    CHECK(o.accounts == 50);
+    CHECK(o.concurrency == 8);
+    CHECK(o.step_timeout == 500ms);
+    CHECK(o.effective_deadline() == 30s);
+    CHECK(o.hash() == tern::crypto::Hash::Sha256);
+    CHECK(o.channel_binding());
+    CHECK_FALSE(o.sources);
+    CHECK(o.host == "127.0.0.1");
+    CHECK(o.domain == "localhost");
+    CHECK(parse_ok({"login", "--users", "u", "--password", "p", "--count", "3"}).accounts == 3);
+}
+
+TEST_CASE("loadgen source ranges: explicit, single, and none for a non-loopback server")
+{
+    CHECK(parse_ok({"idle", "--users", "u", "--password", "p", "--count", "1", "--sources", "127.1.0.1-127.1.0.9"})
+              .sources == AddressRange{0x7f010001, 0x7f010009});
+    CHECK_FALSE(parse_ok({"idle", "--users", "u", "--password", "p", "--count", "1", "--host", "10.0.0.1"}).sources);
+    CHECK(parse_address_range("10.0.0.7") == AddressRange{0x0a000007, 0x0a000007});
+    const AddressRange r{0x7f000001, 0x7f000003};
+    CHECK(r.size() == 3);
+    CHECK(r.at(0) == 0x7f000001);
+    CHECK(r.at(2) == 0x7f000003);
+    CHECK(r.at(3) == 0x7f000001);
+    CHECK(format_ipv4(0x7f00fffe) == "127.0.255.254");
+    for (const std::string_view bad : {"", "1.2.3", "1.2.3.4.5", "256.0.0.1", "1..2.3", "a.b.c.d", "01234.1.1.1", "1.2.3.4-"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(parse_address_range(bad));
+    }
+    CHECK(parse_address_range("127.0.0.9-127.0.0.1").error() == "the range '127.0.0.9-127.0.0.1' ends before it starts");
+}
+
+TEST_CASE("loadgen refuses bad command lines with one line each")
+{
+    CHECK(parse_error({}) == "no scenario given (see tern-loadgen --help)");
+    CHECK(parse_error({"storm"}) == "unknown scenario 'storm' (idle or login)");
+    CHECK(parse_error({"idle", "--password", "p", "--count", "1"}) == "--users PREFIX is required");
+    CHECK(parse_error({"idle", "--users", "u", "--count", "1"}) == "--password is required");
+    CHECK(parse_error({"idle", "--users", "u", "--password", "p"}) == "--count is required");
+    CHECK(parse_error({"idle", "--users", "u", "--password", "p", "--count", "0"}) ==
+          "--count: expected a number from 1 to 10000000, got '0'");
+    CHECK(parse_error({"idle", "--users", "u", "--password", "p", "--count", "1", "--port", "70000"}) ==
+          "--port: expected a port from 1 to 65535, got '70000'");
+    CHECK(parse_error({"idle", "--users", "u", "--password", "p", "--count", "1", "--hold", "-1"}) ==
+          "--hold: expected seconds, got '-1'");
+    CHECK(parse_error({"idle", "--users", "u", "--password", "p", "--count", "1", "--timeout", "0"}) ==
+          "--timeout: expected seconds above 0, got '0'");
+    CHECK(parse_error({"idle", "--users", "u", "--password", "p", "--count", "1", "--mechanism", "PLAIN"}) ==
+          "--mechanism: expected SCRAM-SHA-1, SCRAM-SHA-256, SCRAM-SHA-1-PLUS or SCRAM-SHA-256-PLUS, got 'PLAIN'");
+    CHECK(parse_error({"idle", "--users", "u", "--password", "p", "--count", "2", "--accounts", "1"}) ==
+          "--accounts is for the login scenario");
+    CHECK(parse_error({"login", "--users", "u", "--password", "p", "--count", "1", "--plain", "--direct-tls"}) ==
+          "--direct-tls and --plain exclude each other");
+    CHECK(parse_error({"login", "--users", "u", "--password", "p", "--count", "1", "--plain", "--mechanism",
+                       "SCRAM-SHA-1-PLUS"}) == "--mechanism SCRAM-SHA-1-PLUS needs TLS (channel binding)");
+    CHECK(parse_error({"login", "--users", "u", "--password", "p", "--count", "1", "--sources", "x"}) ==
+          "--sources: not an IPv4 address range: 'x'");
+    CHECK(parse_error({"login", "--users"}) == "--users needs a value");
+    CHECK(parse_error({"login", "--frobnicate", "1"}) == "unknown option '--frobnicate' (see tern-loadgen --help)");
+    CHECK(parse({"--help"}).value() == std::nullopt);
+    CHECK(parse({"idle", "-h"}).value() == std::nullopt);
+    CHECK(usage().starts_with("usage: tern-loadgen SCENARIO [options]\n"));
+}
+
+}  // TEST_SUITE

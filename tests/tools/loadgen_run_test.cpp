@@ -1,0 +1,158 @@
+// The real tern-loadgen binary against a real ternd on loopback ports.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+
+#include "tern_process.hpp"
+
+using namespace tern::test;
+
+namespace {
+
+RunResult loadgen(std::vector<std::string> args, std::chrono::seconds timeout = std::chrono::seconds(60))
+{
+    args.insert(args.begin(), TERN_LOADGEN_PATH);
+    return run_program(args, {}, timeout);
+}
+
+// The JSON line of one phase from the output (whole line), or "".
+std::string phase_line(const std::string& output, const std::string& phase)
+{
+    const std::string needle = "\"phase\":\"" + phase + "\"";
+    std::size_t at = 0;
+    while (at < output.size()) {
+        const auto end = std::min(output.find('\n', at), output.size());
+        const std::string line = output.substr(at, end - at);
+        if (line.starts_with("{") && line.find(needle) != std::string::npos) return line;
+        at = end + 1;
+    }
+    return "";
+}
+
+void add_accounts(TernProcess& server, const std::string& prefix, int n, const std::string& password)
+{
+    server.write_config();
+    const auto r = run_program({ternctl_path(), "--config", server.config_path().string(), "adduser-bulk", prefix,
+                                std::to_string(n), "localhost"},
+                               password + "\n");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+}
+
+std::vector<std::string> common(const TernProcess& server, const std::string& count)
+{
+    return {"--port", std::to_string(server.starttls_port()), "--users", "lg", "--password", "pw", "--count", count,
+            "--timeout", "10"};
+}
+
+std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b)
+{
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+}  // namespace
+
+TEST_SUITE("tools") {
+
+TEST_CASE("loadgen login cycles through accounts over STARTTLS and reports every login")
+{
+    TernProcess server;
+    server.set("server", "log_level", "\"info\"");
+    add_accounts(server, "lg", 3, "pw");
+    server.start();
+    const auto r = loadgen(concat({"login"}, concat(common(server, "9"), {"--accounts", "3", "--concurrency", "3",
+                                                                          "--server-pid", std::to_string(server.pid())})));
+    CHECK_MESSAGE(r.exit_code == 0, r.output);
+    const std::string line = phase_line(r.output, "login");
+    CHECK(line.find("\"logins\":9,\"succeeded\":9,\"failed\":0,") != std::string::npos);
+    CHECK(line.find("\"errors\":{}") != std::string::npos);
+    CHECK(line.find("\"server_cpu_s\":") != std::string::npos);
+    CHECK(r.output.find("succeeded / failed") != std::string::npos);  // the table, too
+    CHECK(phase_line(r.output, "loadgen").find("\"deadline_hit\":0") != std::string::npos);
+}
+
+TEST_CASE("loadgen idle holds bound sessions and measures the server's memory")
+{
+    TernProcess server;
+    server.set("server", "log_level", "\"info\"");
+    server.set("limits", "max_connections_per_ip", "2");  // sources are spread: one connection per address
+    add_accounts(server, "lg", 6, "pw");
+    server.start();
+    const auto r = loadgen(concat({"idle", "--json"}, concat(common(server, "6"), {"--hold", "0.5", "--settle", "0.3",
+                                                                                   "--connect-rate", "100",
+                                                                                   "--server-pid",
+                                                                                   std::to_string(server.pid())})));
+    CHECK_MESSAGE(r.exit_code == 0, r.output);
+    CHECK(phase_line(r.output, "login").find("\"sessions\":6,\"bound\":6,\"failed\":0,") != std::string::npos);
+    const std::string idle = phase_line(r.output, "idle");
+    CHECK(idle.find("\"sessions\":6,\"server_rss_before_kib\":") != std::string::npos);
+    CHECK(idle.find("\"rss_per_session_kib\":") != std::string::npos);
+    CHECK(phase_line(r.output, "close").find("\"lost_during_hold\":0,\"holding_at_release\":6,") != std::string::npos);
+    CHECK(r.output.find("per idle session") == std::string::npos);  // --json: no table
+    CHECK(server.running());
+}
+
+TEST_CASE("loadgen speaks direct TLS with channel binding, and plaintext when the server allows it")
+{
+    TernProcess server;
+    server.set("server", "log_level", "\"info\"");
+    server.set("c2s", "require_tls", "false");
+    add_accounts(server, "lg", 2, "pw");
+    server.start();
+    auto r = loadgen({"login", "--port", std::to_string(server.direct_tls_port()), "--direct-tls", "--mechanism",
+                      "SCRAM-SHA-256-PLUS", "--users", "lg", "--password", "pw", "--count", "2"});
+    CHECK_MESSAGE(r.exit_code == 0, r.output);
+    CHECK(phase_line(r.output, "login").find("\"succeeded\":2,\"failed\":0,") != std::string::npos);
+    r = loadgen(concat({"login", "--plain"}, common(server, "2")));
+    CHECK_MESSAGE(r.exit_code == 0, r.output);
+    CHECK(phase_line(r.output, "login").find("\"succeeded\":2,\"failed\":0,") != std::string::npos);
+}
+
+TEST_CASE("loadgen counts failures by kind and exits 1")
+{
+    TernProcess server;
+    server.set("server", "log_level", "\"info\"");
+    add_accounts(server, "lg", 2, "right");
+    server.start();
+    const auto r = loadgen(concat({"login", "--json"}, common(server, "2")));
+    CHECK(r.exit_code == 1);
+    CHECK(phase_line(r.output, "login").find("\"failed\":2,") != std::string::npos);
+    CHECK(phase_line(r.output, "login").find("\"errors\":{\"sasl:not-authorized\":2}") != std::string::npos);
+}
+
+TEST_CASE("loadgen bounds every wait: a server that never answers times out the step")
+{
+    // A listener that accepts (through the kernel backlog) but never speaks.
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(fd, 16) == 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+
+    const auto begun = std::chrono::steady_clock::now();
+    const auto r = loadgen({"idle", "--json", "--port", std::to_string(ntohs(addr.sin_port)), "--users", "x",
+                            "--password", "y", "--count", "3", "--timeout", "0.5"},
+                           std::chrono::seconds(20));
+    const auto took = std::chrono::steady_clock::now() - begun;
+    ::close(fd);
+    CHECK(r.exit_code == 1);
+    CHECK(phase_line(r.output, "login").find("\"errors\":{\"timeout:stream\":3}") != std::string::npos);
+    CHECK(took < std::chrono::seconds(10));
+
+    // The run's own deadline cuts a run that would take longer.
+    const auto cut = loadgen({"idle", "--json", "--port", "9", "--host", "127.0.0.1", "--users", "x", "--password", "y",
+                              "--count", "100", "--connect-rate", "1", "--deadline", "1"},
+                             std::chrono::seconds(20));
+    CHECK(cut.exit_code == 2);
+    CHECK(phase_line(cut.output, "loadgen").find("\"deadline_hit\":1") != std::string::npos);
+}
+
+}  // TEST_SUITE
