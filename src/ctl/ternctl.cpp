@@ -17,6 +17,7 @@
 #include "config/config.hpp"
 #include "ctl/cli.hpp"
 #include "store/accounts.hpp"
+#include "store/roster.hpp"
 #include "xmpp/jid.hpp"
 #include "xmpp/stringprep.hpp"
 
@@ -202,11 +203,15 @@ Result set_password(store::AccountStore& store, const xmpp::Jid& jid, const conf
     return {};
 }
 
-Result delete_user(store::AccountStore& store, const xmpp::Jid& jid)
+Result delete_user(store::AccountStore& store, const xmpp::Jid& jid, const config::Config& config)
 {
     auto removed = store.remove(jid.domain(), jid.local());
     if (!removed) return make_unexpected(removed.error().message);
     if (!*removed) return make_unexpected("no account " + jid.bare_str());
+    // The account's roster goes with it, so a new account of the same name starts empty.
+    auto roster = store::RosterStore::open((config.server.data_dir / store::roster_file_name).string());
+    if (!roster) return make_unexpected(roster.error().message);
+    if (auto cleared = roster->remove_owner(jid.bare_str()); !cleared) return make_unexpected(cleared.error().message);
     return {};
 }
 
@@ -240,7 +245,7 @@ Result run(const ctl::Invocation& invocation)
     case ctl::Command::AddUser: return add_user(*store, *jid, *config);
     case ctl::Command::AddUserBulk: return add_users_bulk(*store, invocation, *config);
     case ctl::Command::Passwd: return set_password(*store, *jid, *config);
-    case ctl::Command::DelUser: return delete_user(*store, *jid);
+    case ctl::Command::DelUser: return delete_user(*store, *jid, *config);
     case ctl::Command::List: return list(*store, invocation.argument);
     case ctl::Command::Help: break;
     }
@@ -251,6 +256,7 @@ Result run(const ctl::Invocation& invocation)
 
 int main(int argc, char** argv)
 {
+    ::umask(0077);  // the databases it creates hold account keys
     const std::vector<std::string_view> args(argv + 1, argv + argc);
     const auto invocation = tern::ctl::parse_args(args);
     if (!invocation) {

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "store/accounts.hpp"
+#include "store/roster.hpp"
 
 using namespace tern;
 namespace fs = std::filesystem;
@@ -60,6 +61,8 @@ public:
         REQUIRE(s.has_value());
         return std::move(*s);
     }
+
+    const fs::path& path() const { return dir_; }
 
 private:
     fs::path dir_;
@@ -117,9 +120,23 @@ TEST_CASE("ternctl lists, changes passwords and deletes")
         CHECK(password_is(s, "example.org", "bob", "new secret"));
     }
 
+    {
+        auto roster = store::RosterStore::open((box.path() / "data" / store::roster_file_name).string());
+        REQUIRE(roster);
+        REQUIRE(roster->update("bob@example.org", "alice@example.org", [](std::optional<store::RosterItem>& item) {
+            item = store::RosterItem{};
+            item->jid = "alice@example.org";
+        }));
+        REQUIRE(roster->roster("bob@example.org")->items.size() == 1);
+    }
     r = box.ternctl("--config tern.toml deluser bob@example.org");
     CHECK(r.status == 0);
     CHECK(box.ternctl("--config tern.toml list example.org").out == "alice@example.org\n");
+    {
+        auto roster = store::RosterStore::open((box.path() / "data" / store::roster_file_name).string());
+        REQUIRE(roster);
+        CHECK(roster->roster("bob@example.org")->items.empty());  // the roster went with the account
+    }
     r = box.ternctl("--config tern.toml deluser bob@example.org");
     CHECK(r.status == 1);
     CHECK(r.err == "ternctl: no account bob@example.org\n");
