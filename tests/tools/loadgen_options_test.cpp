@@ -75,6 +75,50 @@ TEST_CASE("loadgen parses the login scenario with its own defaults")
     CHECK(parse_ok({"login", "--users", "u", "--password", "p", "--count", "3"}).accounts == 3);
 }
 
+TEST_CASE("loadgen parses the message scenario: pairs of accounts, window or rate")
+{
+    const Options o = parse_ok({"message", "--users", "m", "--password", "pw", "--pairs", "100", "--duration", "5",
+                                "--window", "16", "--body-size", "200", "--drain", "1.5", "--connect-rate", "100"});
+    CHECK(o.scenario == Scenario::Message);
+    CHECK(o.pairs == 100);
+    CHECK(o.count == 200);     // sessions
+    CHECK(o.accounts == 200);  // m1 .. m200
+    CHECK(o.window == 16);
+    CHECK(o.message_rate == 0);
+    CHECK(o.body_bytes == 200);
+    CHECK(o.duration == 5s);
+    CHECK(o.drain == 1.5s);
+    // 200 logins at 100/s, 5 s of sending, 1.5 s of drain, two step timeouts, 120 s spare.
+    CHECK(o.effective_deadline() == 2s + 5s + 1500ms + 40s + 120s);
+
+    const Options d = parse_ok({"message", "--users", "m", "--password", "pw", "--pairs", "2"});
+    CHECK(d.window == 1);
+    CHECK(d.body_bytes == 100);
+    CHECK(d.duration == 10s);
+    CHECK(d.drain == 2s);
+    const Options r = parse_ok({"message", "--users", "m", "--password", "pw", "--pairs", "2", "--rate", "500"});
+    CHECK(r.message_rate == 500);
+    CHECK(r.window == 100);  // with --rate the window is only a cap
+    CHECK(parse_ok({"message", "--users", "m", "--password", "pw", "--pairs", "2", "--rate", "5", "--window", "3"})
+              .window == 3);
+}
+
+TEST_CASE("loadgen refuses message options outside the message scenario and bad message values")
+{
+    CHECK(parse_error({"message", "--users", "u", "--password", "p"}) == "--pairs is required");
+    CHECK(parse_error({"message", "--users", "u", "--password", "p", "--pairs", "2", "--count", "4"}) ==
+          "the message scenario takes --pairs, not --count or --accounts");
+    CHECK(parse_error({"login", "--users", "u", "--password", "p", "--count", "4", "--pairs", "2"}) ==
+          "--pairs is for the message scenario");
+    CHECK(parse_error({"idle", "--rate", "5"}) == "--rate is for the message scenario");
+    CHECK(parse_error({"idle", "--duration", "5"}) == "--duration is for the message scenario");
+    CHECK(parse_error({"message", "--window", "0"}) == "--window: expected a number from 1 to 100000, got '0'");
+    CHECK(parse_error({"message", "--body-size", "70000"}) == "--body-size: expected a number from 1 to 65536, got '70000'");
+    CHECK(parse_error({"message", "--rate", "0"}) == "--rate: expected messages per second above 0, got '0'");
+    CHECK(parse_error({"message", "--duration", "0"}) == "--duration: expected seconds above 0, got '0'");
+    CHECK(parse_error({"message", "--drain", "-1"}) == "--drain: expected seconds, got '-1'");
+}
+
 TEST_CASE("loadgen source ranges: explicit, single, and none for a non-loopback server")
 {
     CHECK(parse_ok({"idle", "--users", "u", "--password", "p", "--count", "1", "--sources", "127.1.0.1-127.1.0.9"})
@@ -97,7 +141,7 @@ TEST_CASE("loadgen source ranges: explicit, single, and none for a non-loopback 
 TEST_CASE("loadgen refuses bad command lines with one line each")
 {
     CHECK(parse_error({}) == "no scenario given (see tern-loadgen --help)");
-    CHECK(parse_error({"storm"}) == "unknown scenario 'storm' (idle or login)");
+    CHECK(parse_error({"storm"}) == "unknown scenario 'storm' (idle, login or message)");
     CHECK(parse_error({"idle", "--password", "p", "--count", "1"}) == "--users PREFIX is required");
     CHECK(parse_error({"idle", "--users", "u", "--count", "1"}) == "--password is required");
     CHECK(parse_error({"idle", "--users", "u", "--password", "p"}) == "--count is required");

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cstdlib>
 
 #include "tern_process.hpp"
 
@@ -47,6 +48,21 @@ std::vector<std::string> common(const TernProcess& server, const std::string& co
 {
     return {"--port", std::to_string(server.starttls_port()), "--users", "lg", "--password", "pw", "--count", count,
             "--timeout", "10"};
+}
+
+// A number field of a JSON line ("key":123.4), or -1 if missing.
+double json_number(const std::string& line, const std::string& key)
+{
+    const std::string needle = "\"" + key + "\":";
+    const auto at = line.find(needle);
+    if (at == std::string::npos) return -1;
+    return std::strtod(line.c_str() + at + needle.size(), nullptr);
+}
+
+std::vector<std::string> message_args(const TernProcess& server, const std::string& pairs)
+{
+    return {"message", "--port", std::to_string(server.starttls_port()), "--users", "lg", "--password", "pw",
+            "--pairs", pairs, "--timeout", "10", "--drain", "5"};
 }
 
 std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b)
@@ -153,6 +169,75 @@ TEST_CASE("loadgen bounds every wait: a server that never answers times out the 
                              std::chrono::seconds(20));
     CHECK(cut.exit_code == 2);
     CHECK(phase_line(cut.output, "loadgen").find("\"deadline_hit\":1") != std::string::npos);
+}
+
+TEST_CASE("loadgen message routes chat messages within every pair and measures their latency")
+{
+    TernProcess server;
+    server.set("server", "log_level", "\"info\"");
+    add_accounts(server, "lg", 6, "pw");
+    server.start();
+    const auto r = loadgen(concat(message_args(server, "3"), {"--duration", "1", "--window", "4", "--body-size", "50",
+                                                              "--server-pid", std::to_string(server.pid())}));
+    CHECK_MESSAGE(r.exit_code == 0, r.output);
+    CHECK(phase_line(r.output, "login").find("\"sessions\":6,\"bound\":6,\"failed\":0,") != std::string::npos);
+    const std::string line = phase_line(r.output, "message");
+    CHECK(line.find("\"pairs\":3,\"senders\":6,\"window\":4,\"rate_target\":0.000,\"body_bytes\":50,") !=
+          std::string::npos);
+    const double sent = json_number(line, "sent");
+    CHECK(sent >= 6 * 4);  // every sender filled its window at least once
+    CHECK(json_number(line, "received") == sent);
+    CHECK(json_number(line, "lost") == 0);
+    CHECK(json_number(line, "bounced") == 0);
+    CHECK(json_number(line, "throughput_per_s") > 0);
+    const double p50 = json_number(line, "p50");
+    CHECK(p50 > 0);
+    CHECK(p50 <= json_number(line, "p99"));
+    CHECK(json_number(line, "p99") <= json_number(line, "max"));
+    CHECK(json_number(line, "max") < 10'000);  // from the id's timestamp: not some absolute clock value
+    CHECK(json_number(line, "server_cpu_s") > 0);
+    CHECK(json_number(line, "messages_per_server_cpu_s") > 0);
+    CHECK(json_number(line, "loadgen_cpu_s") > 0);
+    CHECK(line.find("\"errors\":{}") != std::string::npos);
+    CHECK(r.output.find("sent / received / lost") != std::string::npos);
+    CHECK(server.running());
+}
+
+TEST_CASE("loadgen message holds a total rate without TLS")
+{
+    TernProcess server;
+    server.set("server", "log_level", "\"info\"");
+    server.set("c2s", "require_tls", "false");
+    add_accounts(server, "lg", 4, "pw");
+    server.start();
+    const auto r = loadgen(concat(message_args(server, "2"), {"--plain", "--json", "--rate", "200", "--duration", "1"}));
+    CHECK_MESSAGE(r.exit_code == 0, r.output);
+    const std::string line = phase_line(r.output, "message");
+    CHECK(line.find("\"senders\":4,\"window\":100,\"rate_target\":200.000,") != std::string::npos);
+    // 200 per second for one second, on a schedule: neither a burst nor a trickle.
+    const double sent = json_number(line, "sent");
+    CHECK(sent >= 180);
+    CHECK(sent <= 204);
+    CHECK(json_number(line, "received") == sent);
+    CHECK(json_number(line, "p50") > 0);
+}
+
+TEST_CASE("loadgen message: a pair with a failed login does not send, the other pairs do")
+{
+    TernProcess server;
+    server.set("server", "log_level", "\"info\"");
+    add_accounts(server, "lg", 3, "pw");  // lg4 does not exist: pair 2 is lg3 and lg4
+    server.start();
+    const auto r = loadgen(concat(message_args(server, "2"), {"--json", "--duration", "0.5"}));
+    CHECK(r.exit_code == 1);
+    const std::string login = phase_line(r.output, "login");
+    CHECK(login.find("\"bound\":3,\"failed\":1,") != std::string::npos);
+    CHECK(login.find("\"errors\":{\"sasl:not-authorized\":1}") != std::string::npos);
+    const std::string line = phase_line(r.output, "message");
+    CHECK(line.find("\"senders\":2,") != std::string::npos);
+    CHECK(json_number(line, "sent") > 0);
+    CHECK(json_number(line, "received") == json_number(line, "sent"));
+    CHECK(line.find("\"errors\":{}") != std::string::npos);
 }
 
 }  // TEST_SUITE

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <utility>
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
@@ -66,17 +67,36 @@ asio::awaitable<bool> Client::write_raw(std::string bytes)
     co_return true;
 }
 
-asio::awaitable<bool> Client::flush_tls()
+asio::awaitable<bool> Client::flush()
 {
-    if (!tls_ || !tls_->has_outgoing()) co_return true;
-    co_return co_await write_raw(tls_->take_outgoing());
+    // In the message scenario a sender and a receiver share the connection: one of them writes at a time,
+    // and it also writes what the other queued meanwhile (the other returns at once).
+    if (writing_) co_return true;
+    writing_ = true;
+    bool ok = true;
+    for (;;) {
+        std::string bytes = !tls_ ? std::exchange(out_, {}) : tls_->has_outgoing() ? tls_->take_outgoing() : std::string();
+        if (bytes.empty()) break;
+        ok = co_await write_raw(std::move(bytes));
+        if (!ok) break;
+    }
+    writing_ = false;
+    co_return ok;
 }
 
 asio::awaitable<bool> Client::send(std::string_view plain)
 {
-    if (!tls_) co_return co_await write_raw(std::string(plain));
-    if (tls_->write(plain) != tls::Status::Done) co_return fail("tls", "TLS write failed: " + tls_->last_error());
-    co_return co_await flush_tls();
+    if (!tls_)
+        out_.append(plain);
+    else if (tls_->write(plain) != tls::Status::Done)
+        co_return fail("tls", "TLS write failed: " + tls_->last_error());
+    co_return co_await flush();
+}
+
+asio::awaitable<bool> Client::send_stanzas(std::string_view stanzas)
+{
+    deadline_ = std::chrono::steady_clock::now() + config_.step_timeout;
+    co_return co_await send(stanzas);
 }
 
 bool Client::take_input()
@@ -110,7 +130,7 @@ asio::awaitable<bool> Client::read_more()
     if (const auto [ec] = std::get<0>(result); ec) co_return fail_here("closed", "socket error: " + ec.message());
     const std::size_t before = plain_.size();
     if (!take_input()) co_return false;
-    if (!co_await flush_tls()) co_return false;  // alerts, key updates
+    if (!co_await flush()) co_return false;  // alerts, key updates
     if (eof_ && plain_.size() == before) co_return fail_here("closed", "the server closed the connection");
     co_return true;
 }
@@ -199,7 +219,7 @@ asio::awaitable<bool> Client::handshake()
     tls_.emplace(tls::Engine::client(config_.tls, options));
     for (;;) {
         const auto status = tls_->handshake();
-        if (!co_await flush_tls()) co_return false;
+        if (!co_await flush()) co_return false;
         if (status == tls::Status::Done) break;
         if (status != tls::Status::WantRead) co_return fail("tls", "TLS handshake failed: " + tls_->last_error());
         timer_.expires_at(deadline_);
@@ -216,7 +236,7 @@ asio::awaitable<bool> Client::handshake()
     }
     // Application data may have come with the server's last flight.
     if (tls_->read(plain_) == tls::Status::Failed) co_return fail("tls", "TLS error: " + tls_->last_error());
-    co_return co_await flush_tls();
+    co_return co_await flush();
 }
 
 asio::awaitable<std::optional<xml::Stanza>> Client::open_stream()
@@ -350,30 +370,32 @@ asio::awaitable<bool> Client::login(std::optional<std::uint32_t> source, const s
 //---------------------------------------------------------------------------------------------------------
 // Idle and close
 
-asio::awaitable<bool> Client::hold(asio::steady_timer& release)
+asio::awaitable<bool> Client::hold(asio::steady_timer& release, const StanzaHandler& on_stanza)
 {
-    step_ = "hold";
+    step_ = on_stanza ? "message" : "hold";
     for (;;) {
         auto result = co_await (socket_.async_wait(asio::ip::tcp::socket::wait_read, nothrow) || release.async_wait(nothrow));
         if (result.index() == 1) co_return true;
-        // The server spoke (or closed) while we were idle: a stream error, a close, or something to read on.
+        // The server spoke (or closed): a stanza, a stream error, a close, or something to read on.
         if (!take_input()) co_return false;
-        if (!co_await flush_tls()) co_return false;
+        deadline_ = std::chrono::steady_clock::now() + config_.step_timeout;
+        if (!co_await flush()) co_return false;
         tokenizer_.feed(plain_);
         plain_.clear();
         for (;;) {
             const xml::Event event = tokenizer_.next();
             if (event.kind == xml::EventKind::NeedMore) break;
-            if (event.kind == xml::EventKind::StreamClose) co_return fail("closed:hold", "the server ended the stream");
-            if (event.kind == xml::EventKind::Error) co_return fail("protocol:hold", "bad XML from the server");
+            if (event.kind == xml::EventKind::StreamClose) co_return fail_here("closed", "the server ended the stream");
+            if (event.kind == xml::EventKind::Error) co_return fail_here("protocol", "bad XML from the server");
             auto stanza = xml::Stanza::parse(event, tokenizer_.header().scope());
             if (stanza && stanza->name() == "error" && stanza->ns() == xmpp::ns::streams) {
                 const auto condition = stanza->root().first_child_element();
                 co_return fail("stream-error:" + std::string(condition ? condition.name() : "none"),
-                               "stream error while idle");
+                               "stream error during " + step_ + ": " + stanza->serialize());
             }
+            if (stanza && on_stanza) on_stanza(*stanza);
         }
-        if (eof_) co_return fail("closed:hold", "the server closed the connection");
+        if (eof_) co_return fail_here("closed", "the server closed the connection");
     }
 }
 
@@ -385,7 +407,7 @@ asio::awaitable<void> Client::close()
     bool sent = co_await send("</stream:stream>");
     if (sent && tls_) {
         tls_->shutdown();
-        sent = co_await flush_tls();
+        sent = co_await flush();
     }
     // Wait for the server's end tag or its close; anything else in between is skipped.
     while (sent) {

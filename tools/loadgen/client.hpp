@@ -5,6 +5,7 @@
 // step timeout; a failure is a value (kind for counting, detail for a sample line), never an exception.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,9 +49,12 @@ public:
     // account's SCRAM SaltedPassword (read and updated).
     asio::awaitable<bool> login(std::optional<std::uint32_t> source, const std::string& user,
                                 const std::string& password, sasl::SaltedPassword& salted);
-    // Holds the bound session until `release` expires or is cancelled. false if the server ended the
-    // session first (see failure()).
-    asio::awaitable<bool> hold(asio::steady_timer& release);
+    using StanzaHandler = std::function<void(const xml::Stanza&)>;
+    // Holds the bound session until `release` expires or is cancelled, giving every stanza the server sends
+    // to `on_stanza` (if set). false if the server ended the session first (see failure()).
+    asio::awaitable<bool> hold(asio::steady_timer& release, const StanzaHandler& on_stanza = {});
+    // Sends stanzas on the bound session, bounded by the step timeout. May run while hold() waits.
+    asio::awaitable<bool> send_stanzas(std::string_view stanzas);
     // Ends the stream and TLS, waits (bounded) for the server to end its side, closes the socket.
     asio::awaitable<void> close();
 
@@ -83,7 +87,8 @@ private:
     asio::awaitable<std::optional<xml::Stanza>> next_stanza();
     asio::awaitable<bool> send(std::string_view plain);
     asio::awaitable<bool> write_raw(std::string bytes);
-    asio::awaitable<bool> flush_tls();
+    // Writes out everything pending (TLS records, or out_ without TLS).
+    asio::awaitable<bool> flush();
 
     void begin_step(std::string_view step);
     bool fail(std::string kind, std::string detail);
@@ -95,6 +100,8 @@ private:
     std::optional<tls::Engine> tls_;
     xml::Tokenizer tokenizer_;
     std::string plain_;  // decrypted bytes not yet given to the tokenizer
+    std::string out_;    // without TLS: bytes to write
+    bool writing_ = false;
     std::string step_;
     std::chrono::steady_clock::time_point deadline_;
     Failure failure_;

@@ -68,6 +68,7 @@ std::chrono::milliseconds Options::effective_deadline() const
     if (deadline.count() > 0) return deadline;
     using namespace std::chrono;
     const auto starting = connect_rate > 0 ? milliseconds(static_cast<std::int64_t>(count / connect_rate * 1000)) : 0ms;
+    if (scenario == Scenario::Message) return starting + duration + drain + 2 * step_timeout + 120s;
     return starting + std::max(hold, settle) + 2 * step_timeout + 120s;
 }
 
@@ -80,6 +81,10 @@ std::string_view usage()
            "          seconds, and report the server's RSS per idle session (with --server-pid)\n"
            "  login   connect, TLS, SASL, bind, disconnect, COUNT times with --concurrency in flight: rate and\n"
            "          latency percentiles\n"
+           "  message log --pairs P pairs of sessions in (accounts PREFIX1..PREFIX(2P); 2k-1 and 2k are a pair),\n"
+           "          then both sides of every pair send chat messages to the other's full JID for --duration\n"
+           "          seconds, --window in flight per sender (or at a total --rate): throughput, end-to-end\n"
+           "          latency percentiles, lost messages, server CPU per message (with --server-pid)\n"
            "\n"
            "options:\n"
            "  --host ADDR            server IPv4 address (default 127.0.0.1)\n"
@@ -89,12 +94,20 @@ std::string_view usage()
            "  --users PREFIX         accounts are PREFIX1, PREFIX2, ... (required)\n"
            "  --password PW          the accounts' password (required)\n"
            "  --domain DOMAIN        the accounts' domain (default localhost)\n"
-           "  --count N              idle: sessions; login: logins (required)\n"
+           "  --count N              idle: sessions; login: logins (required for both)\n"
            "  --accounts M           login: cycle through M accounts (default: COUNT)\n"
            "  --connect-rate R       new connections per second (default: no limit)\n"
            "  --concurrency C        logins in flight at once (default 200)\n"
            "  --hold SECONDS         idle: how long to hold the bound sessions (default 0: just measure)\n"
            "  --settle SECONDS       idle: quiet time before the memory sample (default 2)\n"
+           "  --pairs P              message: pairs of sessions (required)\n"
+           "  --duration SECONDS     message: how long to send (default 10)\n"
+           "  --window W             message: messages in flight per sender, sent again as soon as the peer\n"
+           "                         has them (default 1; with --rate, a cap, default 100)\n"
+           "  --rate R               message: total messages per second over all senders (default: no rate,\n"
+           "                         as fast as the window allows)\n"
+           "  --body-size BYTES      message: size of each message's body (default 100)\n"
+           "  --drain SECONDS        message: bound on the wait for messages still on their way (default 2)\n"
            "  --timeout SECONDS      bound on every wait for the server (default 20)\n"
            "  --deadline SECONDS     bound on the whole run (default: derived, plus 120)\n"
            "  --server-pid PID       sample this process's VmRSS and CPU time\n"
@@ -120,10 +133,17 @@ expected<std::optional<Options>, std::string> parse_options(std::span<const std:
         o.scenario = Scenario::Idle;
     else if (args[0] == "login")
         o.scenario = Scenario::Login;
+    else if (args[0] == "message")
+        o.scenario = Scenario::Message;
     else
-        return fail("unknown scenario '" + std::string(args[0]) + "' (idle or login)");
+        return fail("unknown scenario '" + std::string(args[0]) + "' (idle, login or message)");
 
     bool sources_given = false;
+    bool window_given = false;
+    const auto message_only = [&](std::string_view flag) -> std::optional<Result> {
+        if (o.scenario == Scenario::Message) return std::nullopt;
+        return fail(std::string(flag) + " is for the message scenario");
+    };
     for (std::size_t i = 1; i < args.size(); ++i) {
         const std::string_view flag = args[i];
         if (flag == "-h" || flag == "--help") return std::optional<Options>{};
@@ -162,6 +182,24 @@ expected<std::optional<Options>, std::string> parse_options(std::span<const std:
             const auto n = parse_number<std::uint32_t>(value);
             if (!n || *n == 0 || *n > 10'000'000) return bad("a number from 1 to 10000000");
             (flag == "--count" ? o.count : flag == "--accounts" ? o.accounts : o.concurrency) = *n;
+        } else if (flag == "--pairs" || flag == "--window" || flag == "--body-size") {
+            if (auto refused = message_only(flag)) return *refused;
+            const auto n = parse_number<std::uint32_t>(value);
+            const std::uint32_t most = flag == "--pairs" ? 5'000'000 : flag == "--window" ? 100'000 : 65'536;
+            if (!n || *n == 0 || *n > most) return bad("a number from 1 to " + std::to_string(most));
+            (flag == "--pairs" ? o.pairs : flag == "--window" ? o.window : o.body_bytes) = *n;
+            window_given = window_given || flag == "--window";
+        } else if (flag == "--rate") {
+            if (auto refused = message_only(flag)) return *refused;
+            const auto rate = parse_number<double>(value);
+            if (!rate || !std::isfinite(*rate) || *rate <= 0) return bad("messages per second above 0");
+            o.message_rate = *rate;
+        } else if (flag == "--duration" || flag == "--drain") {
+            if (auto refused = message_only(flag)) return *refused;
+            const auto duration = parse_seconds(value);
+            if (!duration) return bad("seconds");
+            if (flag == "--duration" && duration->count() == 0) return bad("seconds above 0");
+            (flag == "--duration" ? o.duration : o.drain) = *duration;
         } else if (flag == "--connect-rate") {
             const auto rate = parse_number<double>(value);
             if (!rate || !std::isfinite(*rate) || *rate < 0) return bad("connections per second (0: no limit)");
@@ -199,6 +237,12 @@ expected<std::optional<Options>, std::string> parse_options(std::span<const std:
 
     if (o.user_prefix.empty()) return fail("--users PREFIX is required");
     if (o.password.empty()) return fail("--password is required");
+    if (o.scenario == Scenario::Message) {
+        if (o.count != 0 || o.accounts != 0) return fail("the message scenario takes --pairs, not --count or --accounts");
+        if (o.pairs == 0) return fail("--pairs is required");
+        o.count = o.accounts = 2 * o.pairs;
+        if (o.message_rate > 0 && !window_given) o.window = 100;
+    }
     if (o.count == 0) return fail("--count is required");
     if (o.scenario == Scenario::Idle) {
         if (o.accounts != 0 && o.accounts != o.count) return fail("--accounts is for the login scenario");

@@ -16,6 +16,7 @@ namespace tern::loadgen {
 enum class Scenario {
     Idle,   // log N sessions in at a rate, hold them, measure the server's memory per session
     Login,  // connect, log in, bind, disconnect, N times with C in flight: rate and latency
+    Message,  // P pairs of bound sessions exchange chat messages: routed throughput and end-to-end latency
 };
 
 enum class Transport {
@@ -50,14 +51,21 @@ struct Options {
     std::string user_prefix;        // accounts are user_prefix + "1" .. user_prefix + accounts
     std::string password;
     std::string domain = "localhost";
-    std::uint32_t count = 0;        // idle: sessions; login: logins
-    std::uint32_t accounts = 0;     // login: accounts cycled through (default: count); idle: = count
+    std::uint32_t count = 0;        // idle: sessions; login: logins; message: 2 * pairs
+    std::uint32_t accounts = 0;     // login: accounts cycled through (default: count); idle, message: = count
     double connect_rate = 0;        // new connections per second; 0 = as fast as concurrency allows
     std::uint32_t concurrency = 200;  // logins in flight at once
     std::chrono::milliseconds hold{0};          // idle: how long the bound sessions are held
     std::chrono::milliseconds settle{2000};     // idle: quiet time before the "after" memory sample
     std::chrono::milliseconds step_timeout{20000};  // bound on every single wait for the server
     std::chrono::milliseconds deadline{0};      // whole run; 0 = derived from the other values
+    // message: sessions 2k-1 and 2k (accounts PREFIX(2k-1), PREFIX(2k)) are a pair and write to each other.
+    std::uint32_t pairs = 0;
+    std::chrono::milliseconds duration{10000};  // message: how long the senders send
+    std::chrono::milliseconds drain{2000};      // message: bound on the wait for stragglers after sending
+    double message_rate = 0;        // message: total messages per second over all senders; 0 = window-bound
+    std::uint32_t window = 1;       // message: messages in flight per sender (default 1; with --rate 100)
+    std::uint32_t body_bytes = 100; // message: size of each <body/>
     std::optional<int> server_pid;
     std::optional<AddressRange> sources;  // default: 127.0.0.1-127.0.255.254 when host is in 127.0.0.0/8
     std::string mechanism = "SCRAM-SHA-1";

@@ -1,12 +1,16 @@
 #include "loadgen/scenarios.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <exception>
 #include <map>
 #include <vector>
 
 #include <asio/co_spawn.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
@@ -15,11 +19,13 @@
 #include "loadgen/client.hpp"
 #include "loadgen/proc.hpp"
 #include "loadgen/report.hpp"
+#include "xmpp/ns.hpp"
 
 namespace tern::loadgen {
 
 namespace {
 
+using namespace asio::experimental::awaitable_operators;
 using Clock = std::chrono::steady_clock;
 constexpr auto nothrow = asio::experimental::as_tuple(asio::use_awaitable);
 
@@ -30,7 +36,12 @@ double seconds_between(Clock::time_point from, Clock::time_point to)
 
 std::string_view scenario_name(Scenario s)
 {
-    return s == Scenario::Idle ? "idle" : "login";
+    switch (s) {
+    case Scenario::Idle: return "idle";
+    case Scenario::Login: return "login";
+    case Scenario::Message: return "message";
+    }
+    return "?";
 }
 
 std::string_view transport_name(Transport t)
@@ -97,6 +108,16 @@ struct Run {
         }
     }
 
+    // The same, but no later than `limit`.
+    template <class Done>
+    asio::awaitable<void> wait_until(Done done, Clock::time_point limit)
+    {
+        while (!done() && Clock::now() < limit) {
+            wake.expires_at(limit);
+            co_await wake.async_wait(nothrow);
+        }
+    }
+
     asio::awaitable<void> sleep_until(Clock::time_point when)
     {
         pace.expires_at(when);
@@ -145,6 +166,27 @@ void add_latencies(Table& table, JsonLine& line, Latencies& latencies)
     table.row("latency p50 / p90 / p99 / max",
               format_number(latencies.percentile(50), 1) + " / " + format_number(latencies.percentile(90), 1) + " / " +
                   format_number(latencies.percentile(99), 1) + " / " + format_number(latencies.max(), 1) + " ms");
+}
+
+// The first phase of idle and message: COUNT sessions logged in and bound (and held).
+void print_login_phase(const Run& run, std::uint32_t bound, std::uint32_t failed, Clock::time_point all_bound,
+                       Latencies& latencies, const Failures& failures, const std::optional<ProcessSample>& server_before,
+                       const std::optional<ProcessSample>& server_bound)
+{
+    const Options& o = run.options;
+    const double took = seconds_between(run.started, all_bound);
+    Table table("login phase: " + std::to_string(o.count) + " sessions, " + std::string(transport_name(o.transport)) +
+                ", " + o.mechanism);
+    JsonLine line = run.json("login");
+    line.add("sessions", o.count).add("bound", bound).add("failed", failed).add("seconds", took);
+    line.add("rate_per_s", took > 0 ? bound / took : 0.0);
+    table.row("bound / failed", std::to_string(bound) + " / " + std::to_string(failed))
+        .row("took", format_number(took, 2) + " s (" + format_number(took > 0 ? bound / took : 0, 1) + " logins/s)");
+    add_latencies(table, line, latencies);
+    add_server_figures(table, line, server_before, server_bound, bound, "login");
+    line.add("errors", failures.counts);
+    failures.into(table);
+    run.print(table, line);
 }
 
 //---------------------------------------------------------------------------------------------------------
@@ -215,21 +257,7 @@ asio::awaitable<void> idle(IdleRun& run)
     co_await run.wait_until([&] { return run.bound + run.failed == o.count; });
     const auto all_bound = Clock::now();
     const auto server_bound = run.server();
-    {
-        const double took = seconds_between(run.started, all_bound);
-        Table table("login phase: " + std::to_string(o.count) + " sessions, " + std::string(transport_name(o.transport)) +
-                    ", " + o.mechanism);
-        JsonLine line = run.json("login");
-        line.add("sessions", o.count).add("bound", run.bound).add("failed", run.failed).add("seconds", took);
-        line.add("rate_per_s", took > 0 ? run.bound / took : 0.0);
-        table.row("bound / failed", std::to_string(run.bound) + " / " + std::to_string(run.failed))
-            .row("took", format_number(took, 2) + " s (" + format_number(took > 0 ? run.bound / took : 0, 1) + " logins/s)");
-        add_latencies(table, line, run.latencies);
-        add_server_figures(table, line, server_before, server_bound, run.bound, "login");
-        line.add("errors", run.login_failures.counts);
-        run.login_failures.into(table);
-        run.print(table, line);
-    }
+    print_login_phase(run, run.bound, run.failed, all_bound, run.latencies, run.login_failures, server_before, server_bound);
 
     co_await run.sleep_until(all_bound + o.settle);
     const auto server_idle = run.server();
@@ -364,6 +392,256 @@ asio::awaitable<void> login(LoginRun& run)
     run.finished = true;
 }
 
+//---------------------------------------------------------------------------------------------------------
+// message
+
+// One session of the message scenario. Session i's peer is session i ^ 1: accounts PREFIX(2k-1) and
+// PREFIX(2k) are pair k.
+struct Side {
+    explicit Side(asio::io_context& io) : wake(io), release(io) { release.expires_at(Clock::time_point::max()); }
+
+    std::string jid;              // the full JID, once bound
+    bool bound = false;
+    std::uint32_t in_flight = 0;  // sent by this side, not yet received by the peer (or bounced)
+    bool window_full = false;     // the sender waits for a receipt (not for its --rate schedule)
+    asio::steady_timer wake;      // this side's sender waits on it; receipts cancel it when window_full
+    // Ends this side's receiving. One per side, not one for the run: every read races it, and cancelling one
+    // of N waits on a shared timer costs O(N).
+    asio::steady_timer release;
+};
+
+struct MessageRun : Run {
+    MessageRun(asio::io_context& io, const Options& o) : Run(io, o), go(io)
+    {
+        go.expires_at(Clock::time_point::max());
+        for (std::uint32_t i = 0; i < o.count; ++i) sides.emplace_back(io);
+    }
+
+    std::deque<Side> sides;
+    asio::steady_timer go;       // cancelled when every login is done: the senders start
+    bool going = false;
+    Clock::time_point send_start;
+    Clock::time_point send_end;
+    std::uint32_t logging_in = 0;
+    std::uint32_t bound = 0;
+    std::uint32_t failed = 0;
+    std::uint32_t ended = 0;     // sessions whose coroutine is done
+    std::uint32_t sender_count = 0;
+    std::uint32_t senders = 0;   // still sending
+    std::uint64_t sent = 0;
+    std::uint64_t received = 0;
+    std::uint64_t bounced = 0;   // came back to their sender as type='error'
+    Clock::time_point last_received;
+    Latencies login_latencies;
+    Latencies latencies;         // send to receipt, from the send time carried in the message's id
+    Failures login_failures;
+    Failures exchange_failures;
+
+    static void free_window_place(Side& side)
+    {
+        if (side.in_flight > 0) --side.in_flight;
+        if (side.window_full) side.wake.cancel();
+    }
+
+    // A stanza that reached session i.
+    void on_stanza(std::uint32_t i, const xml::Stanza& stanza)
+    {
+        const auto now = Clock::now();
+        if (stanza.name() != "message") {
+            exchange_failures.add({"unexpected:" + std::string(stanza.name()), "received " + stanza.serialize()});
+            return;
+        }
+        if (stanza.type() == "error") {
+            const auto condition = stanza.root().child("error", xmpp::ns::client).first_child_element();
+            exchange_failures.add({"message-error:" + std::string(condition ? condition.name() : "none"),
+                                   "bounced: " + stanza.serialize()});
+            ++bounced;
+            free_window_place(sides[i]);
+        } else {
+            // id = "<sequence>-<send time: steady_clock nanoseconds>"
+            const std::string_view id = stanza.id();
+            const auto dash = id.find('-');
+            std::int64_t sent_ns = 0;
+            const char* end = id.data() + id.size();
+            if (dash == std::string_view::npos ||
+                std::from_chars(id.data() + dash + 1, end, sent_ns).ptr != end) {
+                exchange_failures.add({"unexpected:message-id", "received " + stanza.serialize()});
+                return;
+            }
+            latencies.add(now - Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(sent_ns))));
+            ++received;
+            last_received = now;
+            free_window_place(sides[i ^ 1]);
+        }
+        if (senders == 0 && received + bounced >= sent) wake.cancel();
+    }
+};
+
+// Sends chat messages to the peer until the end of the sending time: whenever the window has room, or
+// with --rate on this sender's share of the schedule (staggered over the senders; late messages go out
+// at once, up to the window, and their latency counts from when they were actually sent).
+asio::awaitable<void> message_sender(MessageRun& run, Client& client, std::uint32_t i)
+{
+    const Options& o = run.options;
+    Side& me = run.sides[i];
+    const std::string head = "<message type='chat' to='" + run.sides[i ^ 1].jid + "' id='";
+    const std::string tail = "'><body>" + std::string(o.body_bytes, 'x') + "</body></message>";
+    const bool paced = o.message_rate > 0;
+    const auto interval = paced ? std::chrono::duration_cast<Clock::duration>(
+                                      std::chrono::duration<double>(run.sender_count / o.message_rate))
+                                : Clock::duration::zero();
+    Clock::time_point next = run.send_start + interval * i / o.count;
+    std::string batch;
+    std::uint64_t sequence = 0;
+    for (;;) {
+        const auto now = Clock::now();
+        if (now >= run.send_end) break;
+        const bool due = !paced || next <= now;
+        if (!due || me.in_flight >= o.window) {
+            me.window_full = due;
+            me.wake.expires_at(due ? run.send_end : std::min(next, run.send_end));
+            co_await me.wake.async_wait(nothrow);
+            me.window_full = false;
+            continue;
+        }
+        batch.clear();
+        const std::string stamp =
+            std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count());
+        while (me.in_flight < o.window && (!paced || next <= now)) {
+            batch += head;
+            batch += std::to_string(sequence++);
+            batch += '-';
+            batch += stamp;
+            batch += tail;
+            ++me.in_flight;
+            ++run.sent;
+            next += interval;
+        }
+        if (!co_await client.send_stanzas(batch)) break;
+    }
+    --run.senders;
+    run.wake.cancel();
+}
+
+asio::awaitable<void> message_session(MessageRun& run, std::uint32_t i)
+{
+    Client client(run.io.get_executor(), run.client);
+    const auto begun = Clock::now();
+    const bool ok = co_await client.login(run.source(i), run.user(i), run.options.password, run.salted[i]);
+    --run.logging_in;
+    if (ok) {
+        ++run.bound;
+        run.login_latencies.add(Clock::now() - begun);
+        run.sides[i].jid = client.jid();
+        run.sides[i].bound = true;
+    } else {
+        ++run.failed;
+        run.login_failures.add(client.failure());
+    }
+    run.wake.cancel();
+    if (ok) {
+        if (!run.going) co_await run.go.async_wait(nothrow);
+        if (run.sides[i ^ 1].bound) {
+            const Client::StanzaHandler on_stanza = [&run, i](const xml::Stanza& s) { run.on_stanza(i, s); };
+            const bool held = co_await (message_sender(run, client, i) && client.hold(run.sides[i].release, on_stanza));
+            if (!held || !client.failure().kind.empty()) run.exchange_failures.add(client.failure());
+        }
+        co_await client.close();
+    }
+    ++run.ended;
+    run.wake.cancel();
+}
+
+void print_message_phase(MessageRun& run, Clock::time_point sending_done, Clock::time_point drained,
+                         const OwnUsage& own_before, const OwnUsage& own_after,
+                         const std::optional<ProcessSample>& server_before, const std::optional<ProcessSample>& server_after)
+{
+    const Options& o = run.options;
+    const double sending = seconds_between(run.send_start, sending_done);
+    const double receiving = seconds_between(run.send_start, run.received ? run.last_received : sending_done);
+    const double throughput = receiving > 0 ? static_cast<double>(run.received) / receiving : 0;
+    const std::uint64_t lost = run.sent - std::min(run.sent, run.received);
+    const double phase = seconds_between(run.send_start, drained);
+    const double own_cpu = own_after.user_seconds + own_after.system_seconds - own_before.user_seconds - own_before.system_seconds;
+    const double own_share = phase > 0 ? own_cpu / phase * 100 : 0;
+    const bool saturated = phase >= 0.5 && own_share > 90;  // shorter phases: the share is mostly noise
+
+    std::string pace = o.message_rate > 0 ? "rate " + format_number(o.message_rate, 0) + "/s (window " + std::to_string(o.window) + ")"
+                                          : "window " + std::to_string(o.window);
+    Table table("message phase: " + std::to_string(o.pairs) + " pairs, " + pace + ", " + std::to_string(o.body_bytes) +
+                " B bodies, " + format_number(std::chrono::duration<double>(o.duration).count(), 1) + " s, " +
+                std::string(transport_name(o.transport)));
+    JsonLine line = run.json("message");
+    line.add("pairs", o.pairs).add("senders", run.sender_count).add("window", o.window).add("rate_target", o.message_rate);
+    line.add("body_bytes", o.body_bytes).add("sent", run.sent).add("received", run.received).add("bounced", run.bounced);
+    line.add("lost", lost).add("send_seconds", sending).add("sent_per_s", sending > 0 ? run.sent / sending : 0.0);
+    line.add("throughput_per_s", throughput);
+    table.row("senders", std::to_string(run.sender_count))
+        .row("sent / received / lost", std::to_string(run.sent) + " / " + std::to_string(run.received) + " / " +
+                                           std::to_string(lost) + (run.bounced ? " (" + std::to_string(run.bounced) + " bounced)" : ""))
+        .row("sending took", format_number(sending, 2) + " s (" + format_number(sending > 0 ? run.sent / sending : 0, 0) + " sent/s)")
+        .row("throughput", format_number(throughput, 0) + " messages/s (received, first send to last receipt)");
+    add_latencies(table, line, run.latencies);
+    if (server_before && server_after) {
+        const double cpu = server_after->cpu_seconds - server_before->cpu_seconds;
+        const double per_cpu = cpu > 0 ? static_cast<double>(run.received) / cpu : 0;
+        line.add("server_cpu_s", cpu).add("messages_per_server_cpu_s", per_cpu);
+        table.row("server CPU", format_number(cpu, 2) + " s (" + format_number(phase > 0 ? cpu / phase * 100 : 0, 0) +
+                                    "% of a core; " + format_number(per_cpu, 0) + " messages per CPU-second)");
+    }
+    line.add("loadgen_cpu_s", own_cpu).add("loadgen_cpu_pct", own_share).add("loadgen_saturated", std::uint64_t{saturated});
+    table.row("tern-loadgen CPU", format_number(own_cpu, 2) + " s (" + format_number(own_share, 0) + "% of a core)");
+    if (saturated)
+        table.row("WARNING", "tern-loadgen used more than 90% of a core: it may be the bottleneck, not the server");
+    line.add("errors", run.exchange_failures.counts);
+    run.exchange_failures.into(table);
+    run.print(table, line);
+}
+
+asio::awaitable<void> message(MessageRun& run)
+{
+    const Options& o = run.options;
+    const auto server_before = run.server();
+    run.started = Clock::now();
+    for (std::uint32_t i = 0; i < o.count; ++i) {
+        if (o.connect_rate > 0) co_await run.sleep_until(run.start_time(i));
+        co_await run.wait_until([&] { return run.logging_in < o.concurrency; });
+        ++run.logging_in;
+        asio::co_spawn(run.io, message_session(run, i), [&run](std::exception_ptr e) {
+            if (!e) return;
+            ++run.exceptions;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                std::fprintf(stderr, "tern-loadgen: session failed with an exception: %s\n", ex.what());
+            }
+        });
+    }
+    co_await run.wait_until([&] { return run.bound + run.failed == o.count; });
+    print_login_phase(run, run.bound, run.failed, Clock::now(), run.login_latencies, run.login_failures, server_before,
+                      run.server());
+
+    for (std::uint32_t i = 0; i < o.count; ++i) run.sender_count += run.sides[i].bound && run.sides[i ^ 1].bound;
+    run.senders = run.sender_count;
+    const auto server_start = run.server();
+    const OwnUsage own_start = own_usage();
+    run.send_start = Clock::now();
+    run.send_end = run.send_start + o.duration;
+    run.going = true;
+    run.go.cancel();
+    co_await run.wait_until([&] { return run.senders == 0; });
+    const auto sending_done = Clock::now();
+    co_await run.wait_until([&] { return run.received + run.bounced >= run.sent; }, sending_done + o.drain);
+    const auto drained = Clock::now();
+    const auto server_end = run.server();
+    const OwnUsage own_end = own_usage();
+    // Expired, not just cancelled: a receiver that had not started waiting yet stops at once, too.
+    for (Side& side : run.sides) side.release.expires_at(Clock::time_point::min());
+    co_await run.wait_until([&] { return run.ended == o.count; });
+    print_message_phase(run, sending_done, drained, own_start, own_end, server_start, server_end);
+    run.finished = true;
+}
+
 void print_own_usage(const Run& run, bool deadline_hit)
 {
     const OwnUsage usage = own_usage();
@@ -387,7 +665,7 @@ int run(const Options& options)
 {
     const std::uint64_t open_files = raise_open_file_limit();
     if (open_files < options.concurrency + 64 ||
-        (options.scenario == Scenario::Idle && open_files < std::uint64_t{options.count} + 64)) {
+        (options.scenario != Scenario::Login && open_files < std::uint64_t{options.count} + 64)) {
         std::fprintf(stderr, "tern-loadgen: the open-file limit is %llu, too low for this run\n",
                      static_cast<unsigned long long>(open_files));
         return 3;
@@ -438,6 +716,13 @@ int run(const Options& options)
         asio::co_spawn(io, idle(r), log_exception);
         io.run_for(options.effective_deadline());
         return finish(r, r.failed > 0 || r.lost > 0);
+    }
+    if (options.scenario == Scenario::Message) {
+        MessageRun r(io, options);
+        configure(r);
+        asio::co_spawn(io, message(r), log_exception);
+        io.run_for(options.effective_deadline());
+        return finish(r, r.failed > 0 || total(r.exchange_failures.counts) > 0 || r.sent != r.received);
     }
     LoginRun r(io, options);
     configure(r);
