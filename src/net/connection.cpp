@@ -135,26 +135,32 @@ void Connection::start()
     asio::error_code ec;
     socket_.non_blocking(true, ec);
     socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-    auto self = shared_from_this();
-    asio::co_spawn(socket_.get_executor(), [self] { return self->reader(); }, log_exception);
-    asio::co_spawn(socket_.get_executor(), [self] { return self->writer(); }, log_exception);
+    arm_timer();
+    asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->open(); }, log_exception);
 }
 
 //---------------------------------------------------------------------------------------------------------
 // Reading
+
+// After the socket reported readable: the bytes now in read_buffer, 0 at the end of the stream or on an
+// error, nullopt when there was nothing to read after all.
+std::optional<std::size_t> Connection::try_read()
+{
+    asio::error_code ec;
+    const std::size_t n = socket_.read_some(asio::buffer(read_buffer), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return std::nullopt;
+    if (ec) return 0;
+    last_read_ = Clock::now();
+    pinged_ = false;
+    return n;
+}
 
 asio::awaitable<std::size_t> Connection::read_some()
 {
     for (;;) {
         auto [wait_error] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, nothrow);
         if (wait_error || stopped_) co_return 0;
-        asio::error_code ec;
-        const std::size_t n = socket_.read_some(asio::buffer(read_buffer), ec);
-        if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
-        if (ec) co_return 0;
-        last_read_ = Clock::now();
-        pinged_ = false;
-        co_return n;
+        if (const auto n = try_read()) co_return *n;
     }
 }
 
@@ -179,7 +185,7 @@ asio::awaitable<bool> Connection::read_proxy_header()
     }
 }
 
-asio::awaitable<void> Connection::reader()
+asio::awaitable<void> Connection::open()
 {
     const auto& config = *snapshot_.config;
     if (config.c2s.proxy_protocol && !co_await read_proxy_header()) co_return stop();
@@ -192,7 +198,7 @@ asio::awaitable<void> Connection::reader()
     log::debug("c2s.connect", "conn={} ip={} port={}", id_, address_, port_ == Port::DirectTls ? "direct-tls" : "starttls");
 
     if (port_ == Port::DirectTls) {
-        tls_.emplace(tls::Engine::server(snapshot_.tls, {.direct_tls = true}));
+        tls_ = std::make_unique<tls::Engine>(tls::Engine::server(snapshot_.tls, {.direct_tls = true}));
         if (!pending_.empty()) tls_->feed(std::exchange(pending_, {}));
         if (!co_await tls_handshake()) co_return stop();
         create_session(tls_info());
@@ -202,15 +208,47 @@ asio::awaitable<void> Connection::reader()
         if (!pending_.empty()) receive(std::exchange(pending_, {}));
     }
     co_await carry_out_actions();
+    wait_readable();
+}
 
-    while (!stopped_ && !detached_) {
-        const std::size_t n = co_await read_some();
-        if (n == 0) break;
-        if (closing_) continue;  // draining until the peer closes or the grace period ends
-        receive({read_buffer.data(), n});
-        co_await carry_out_actions();
+// The stream from here on is read by callbacks (see connection.hpp).
+void Connection::wait_readable()
+{
+    if (stopped_ || detached_) return;
+    // Input may have moved the deadline earlier (a session that just bound is pinged on a shorter clock).
+    if (deadline() < timer_.expiry()) arm_timer();
+    socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                       [self = shared_from_this()](const asio::error_code& ec) { self->on_readable(ec); });
+}
+
+void Connection::on_readable(const asio::error_code& ec)
+{
+    if (stopped_ || detached_) return;
+    if (ec) return connection_lost();
+    const auto n = try_read();
+    if (!n) return wait_readable();
+    if (*n == 0) return connection_lost();
+    if (closing_) return wait_readable();  // draining until the peer closes or the grace period ends
+    receive({read_buffer.data(), *n});
+    if (stopped_ || detached_) return;
+    pump();
+    switch (session_->action()) {
+    case server::Session::Action::StartTls:
+    case server::Session::Action::RunBlocking:
+    case server::Session::Action::Resume:
+        asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->run_actions(); },
+                       log_exception);
+        return;
+    case server::Session::Action::None:
+    case server::Session::Action::Close:
+        return wait_readable();
     }
-    connection_lost();
+}
+
+asio::awaitable<void> Connection::run_actions()
+{
+    co_await carry_out_actions();
+    wait_readable();
 }
 
 void Connection::receive(std::string_view bytes)
@@ -238,7 +276,7 @@ asio::awaitable<void> Connection::carry_out_actions()
         pump();
         switch (session_->action()) {
         case server::Session::Action::StartTls:
-            tls_.emplace(tls::Engine::server(snapshot_.tls));
+            tls_ = std::make_unique<tls::Engine>(tls::Engine::server(snapshot_.tls));
             if (!co_await tls_handshake()) co_return stop();
             session_->tls_established(tls_info());
             receive({});  // records that came with the client's Finished
@@ -328,7 +366,7 @@ void Connection::send_plain(std::string_view bytes)
         log::info("c2s.outbox_full", "conn={} ip={} bytes={}", id_, address_, wire_.size());
         return connection_lost();
     }
-    wake_writer();
+    flush();
 }
 
 void Connection::queue_tls_output()
@@ -338,41 +376,38 @@ void Connection::queue_tls_output()
         wire_ = tls_->take_outgoing();
     else
         wire_.append(tls_->take_outgoing());
-    wake_writer();
+    flush();
 }
 
-void Connection::wake_writer()
+// Starts writing wire_ unless a write is in flight (its completion comes back here).
+void Connection::flush()
 {
-    timer_.cancel();
-}
-
-asio::awaitable<void> Connection::writer()
-{
-    auto self = shared_from_this();
-    std::string writing;
-    while (!stopped_) {
-        if (wire_.empty()) {
-            // Going idle: keep no buffer (the replies of a login leave about 0.5-0.8 KB of capacity here).
-            std::string().swap(writing);
-            std::string().swap(wire_);
-            if (closing_ && !half_closed_) {
-                // Everything including our </stream:stream> and close_notify is out: half-close and give
-                // the peer a moment to close its side.
-                asio::error_code ec;
-                socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-                half_closed_ = true;
-            }
-            timer_.expires_at(deadline());
-            auto [ec] = co_await timer_.async_wait(nothrow);
-            if (stopped_) break;
-            if (!ec && Clock::now() >= deadline()) on_deadline();
-            continue;
+    if (writing_active_) return;
+    if (stopped_ || detached_ || wire_.empty()) {
+        // Going idle: keep no buffer (the replies of a login leave about 0.5-0.8 KB of capacity here).
+        std::string().swap(writing_);
+        std::string().swap(wire_);
+        if (closing_ && !half_closed_ && !stopped_ && !detached_) {
+            // Everything including our </stream:stream> and close_notify is out: half-close and give the
+            // peer a moment to close its side.
+            asio::error_code ec;
+            socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+            half_closed_ = true;
         }
-        writing.swap(wire_);
-        auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(writing), nothrow);
-        release_if_large(writing);
-        if (ec) connection_lost();  // a Detached session keeps this coroutine waiting for its deadline
+        return;
     }
+    writing_.swap(wire_);
+    writing_active_ = true;
+    asio::async_write(socket_, asio::buffer(writing_),
+                      [self = shared_from_this()](const asio::error_code& ec, std::size_t) { self->on_written(ec); });
+}
+
+void Connection::on_written(const asio::error_code& ec)
+{
+    writing_active_ = false;
+    release_if_large(writing_);
+    if (ec) connection_lost();  // a Detached session stays until its deadline
+    flush();
 }
 
 Connection::Clock::time_point Connection::deadline() const
@@ -387,6 +422,24 @@ Connection::Clock::time_point Connection::deadline() const
     // bytes) restarts the clock.
     if (!pinged_) return last_read_ + limits.idle_timeout * 2 / 3;
     return idle;
+}
+
+// The one pending wait on timer_; setting the expiry cancels the previous wait, whose handler then does
+// nothing.
+void Connection::arm_timer()
+{
+    if (stopped_) return;
+    timer_.expires_at(deadline());
+    timer_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
+        if (ec != asio::error::operation_aborted) self->on_timer();
+    });
+}
+
+void Connection::on_timer()
+{
+    if (stopped_) return;
+    if (Clock::now() >= deadline()) on_deadline();
+    arm_timer();
 }
 
 void Connection::on_deadline()
@@ -421,11 +474,12 @@ void Connection::begin_close()
     if (detached_) return stop();
     closing_ = true;
     close_deadline_ = Clock::now() + close_grace;
+    arm_timer();
     if (tls_) {
         tls_->shutdown();
         queue_tls_output();
     }
-    wake_writer();
+    flush();
 }
 
 void Connection::connection_lost()
@@ -452,7 +506,7 @@ void Connection::detach()
     }
     log::info("c2s.detached", "conn={} jid={} resume_timeout={}", id_, log::quote(session_->jid().str()),
               session_->resume_timeout().count());
-    wake_writer();
+    arm_timer();
 }
 
 void Connection::stop()
@@ -466,7 +520,7 @@ void Connection::stop()
     if (counted_address_) runtime_.limits().disconnected(address_);
     log::debug("c2s.disconnect", "conn={} ip={} jid={}", id_, address_,
                session_ && session_->authenticated() ? log::quote(session_->jid().str()) : std::string("-"));
-    // The coroutines hold their own references; this may drop the last one held by the worker.
+    // Pending operations hold their own references; this may drop the last one held by the worker.
     auto self = shared_from_this();
     worker_.connections.erase(this);
 }

@@ -1,8 +1,13 @@
 #pragma once
 
-// One client connection: a reader coroutine and a writer coroutine on the connection's worker. Nothing
-// else touches the socket: other sessions hand stanzas over through the session's SessionHandle, which
-// posts to this worker.
+// One client connection on the connection's worker. Nothing else touches the socket: other sessions hand
+// stanzas over through the session's SessionHandle, which posts to this worker.
+//
+// An idle connection holds no coroutine, only two small pending operations: a wait for readability and a
+// wait on its one deadline timer, each a callback holding a reference to the connection. A coroutine runs
+// only for what has to wait in the middle of handling input (the opening: PROXY header and direct TLS
+// handshake; STARTTLS, a blocking SASL step, a resumption), and writes are an async_write chain that ends
+// when the wire is drained.
 //
 // XEP-0198 resumption. A bound session is known to the rest of the server by its SessionHandle, not by the
 // connection. When the TCP connection of a resumable session drops, the Connection stays alive without its
@@ -66,7 +71,7 @@ public:
     Connection(asio::ip::tcp::socket socket, Port port, Runtime& runtime, Worker& worker, asio::thread_pool& pool);
     ~Connection() override;
 
-    // On the worker's thread: registers with the worker and spawns the coroutines.
+    // On the worker's thread: registers with the worker, arms the deadline timer and starts reading.
     void start();
     // On the worker's thread: <system-shutdown/> and a clean close.
     void shutdown();
@@ -103,12 +108,15 @@ private:
                                                                          std::shared_ptr<Connection> successor,
                                                                          std::uint32_t h);
 
-    asio::awaitable<void> reader();
-    asio::awaitable<void> writer();
+    asio::awaitable<void> open();
+    asio::awaitable<void> run_actions();
     asio::awaitable<std::size_t> read_some();
     asio::awaitable<bool> read_proxy_header();
     asio::awaitable<bool> tls_handshake();
     asio::awaitable<void> carry_out_actions();
+    std::optional<std::size_t> try_read();
+    void wait_readable();
+    void on_readable(const asio::error_code& ec);
     void receive(std::string_view bytes);
     void create_session(std::optional<server::TlsInfo> tls);
     server::TlsInfo tls_info() const;
@@ -116,17 +124,22 @@ private:
     void pump();  // session output -> wire; a Close action -> begin_close()
     void send_plain(std::string_view bytes);
     void queue_tls_output();
-    void wake_writer();
+    void flush();
+    void on_written(const asio::error_code& ec);
     void begin_close();
     void connection_lost();  // the peer is gone: detach a resumable session, else stop()
     void detach();
     void stop();
     void end_session();
     Clock::time_point deadline() const;
+    void arm_timer();
+    void on_timer();
     void on_deadline();
 
     asio::ip::tcp::socket socket_;
-    asio::steady_timer timer_;  // wakes the writer; its expiry doubles as the auth/idle/close deadline
+    // Set to deadline() (auth, idle ping and timeout, close grace, resumption); never later than it. When
+    // the deadline moves later, the timer fires early and is set again.
+    asio::steady_timer timer_;
     Port port_;
     Runtime& runtime_;
     Worker& worker_;
@@ -137,10 +150,11 @@ private:
     std::uint16_t port_number_ = 0;
     bool counted_address_ = false;
 
-    std::optional<tls::Engine> tls_;
+    std::unique_ptr<tls::Engine> tls_;
     std::unique_ptr<server::Session> session_;
     std::string pending_;  // bytes read before the session existed (after a PROXY header)
-    std::string wire_;     // bytes waiting for the writer (ciphertext once TLS is on)
+    std::string wire_;     // bytes waiting to be written (ciphertext once TLS is on)
+    std::string writing_;  // bytes of the async_write in flight
     std::shared_ptr<SessionHandle> handle_;  // while this connection holds a bound session
     server::SessionState module_state_;
 
@@ -149,6 +163,7 @@ private:
     Clock::time_point close_deadline_;
     Clock::time_point detached_until_;
     bool pinged_ = false;  // an XEP-0199 ping went out since the last read
+    bool writing_active_ = false;
     bool closing_ = false;
     bool half_closed_ = false;
     bool detached_ = false;  // socket gone, Detached session kept for a resumption

@@ -81,7 +81,11 @@ std::string_view to_string(Session::State state)
 }
 
 Session::Session(std::shared_ptr<const SessionConfig> config, SessionHost& host, std::optional<TlsInfo> direct_tls)
-    : config_(std::move(config)), host_(host), tokenizer_(config_->xml_limits), tls_(std::move(direct_tls))
+    : config_(std::move(config)),
+      host_(host),
+      tokenizer_(config_->xml_limits),
+      secure_(direct_tls.has_value()),
+      tls_(direct_tls ? std::make_unique<TlsInfo>(std::move(*direct_tls)) : nullptr)
 {
 }
 
@@ -141,6 +145,8 @@ void Session::on_stream_open()
     send_stream_header();
     send_features();
     state_ = State::Negotiating;
+    // Stanzas need only the header's namespace scope from here on.
+    tokenizer_.drop_header_attributes();
 }
 
 void Session::send_stream_header()
@@ -177,7 +183,7 @@ void Session::send_features()
             if (!context.bindings.empty()) {
                 // XEP-0440: tell the client which channel-binding types it can use with -PLUS.
                 w.open("sasl-channel-binding").attr("xmlns", xmpp::ns::sasl_cb);
-                for (const auto& binding : tls_->bindings)
+                for (const auto& binding : context.bindings)
                     w.open("channel-binding").attr("type", binding.type).close();
                 w.close();
             }
@@ -252,7 +258,8 @@ void Session::handle_starttls(const xml::Stanza&)
 
 void Session::tls_established(TlsInfo info)
 {
-    tls_ = std::move(info);
+    secure_ = true;
+    tls_ = std::make_unique<TlsInfo>(std::move(info));
     action_ = Action::None;
     restart_stream();
     process();
@@ -269,7 +276,7 @@ sasl::ServerContext Session::sasl_context() const
     // when a -PLUS mechanism is configured.
     const bool plus_configured = std::any_of(config_->sasl_mechanisms.begin(), config_->sasl_mechanisms.end(),
                                              [](const std::string& m) { return m.ends_with("-PLUS"); });
-    if (secure() && plus_configured) context.bindings = tls_->bindings;
+    if (tls_ && plus_configured) context.bindings = tls_->bindings;
     // Copies, not `this`: a blocking step runs this lookup on a pool thread.
     context.lookup = [&host = host_, domain = domain_](std::string_view username, crypto::Hash hash)
         -> std::optional<crypto::ScramKeys> {
@@ -374,6 +381,7 @@ void Session::apply_sasl_step(sasl::Step step)
     jid_ = *bare;
     log::info("c2s.authenticated", "jid={} stream={}", log::quote(jid_.bare_str()), stream_id_);
     mechanism_.reset();
+    tls_.reset();
     restart_stream();
 }
 

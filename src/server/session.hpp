@@ -132,7 +132,7 @@ public:
 
     Action action() const { return action_; }
     State state() const { return state_; }
-    bool secure() const { return tls_.has_value(); }
+    bool secure() const { return secure_; }
     bool authenticated() const { return !jid_.empty(); }
     const xmpp::Jid& jid() const { return jid_; }  // bare after SASL, full after bind
     const std::string& stream_id() const { return stream_id_; }
@@ -173,7 +173,8 @@ private:
     std::shared_ptr<const SessionConfig> config_;
     SessionHost& host_;
     xml::Tokenizer tokenizer_;
-    std::optional<TlsInfo> tls_;
+    bool secure_ = false;
+    std::unique_ptr<TlsInfo> tls_;  // only until SASL succeeds: channel bindings are for authentication
     State state_ = State::AwaitingStreamHeader;
     Action action_ = Action::None;
     std::string out_;

@@ -7,7 +7,7 @@
 namespace tern::xml::detail {
 
 // A stack that keeps its first N entries inside the object and spills to the heap only past that, so
-// typical stanzas cost no allocation and release_spill() returns an idle owner to zero heap.
+// typical stanzas cost no allocation.
 template <class T, std::size_t N>
 class InlineStack {
 public:
@@ -43,7 +43,6 @@ public:
         size_ = 0;
         spill_.clear();
     }
-    void release_spill() { std::vector<T>().swap(spill_); }
     std::size_t heap_bytes() const noexcept { return spill_.capacity() * sizeof(T); }
 
 private:

@@ -158,8 +158,17 @@ void StreamHeader::clear() noexcept
 {
     std::string().swap(data_);
     std::vector<Attr>().swap(attrs_);
-    qname_ = ns_ = {};
+    qname_ = {};
+    in_streams_ns_ = false;
     scope_.clear();
+}
+
+void StreamHeader::drop_attributes()
+{
+    std::string qname(qname_.size > 0 ? view(qname_) : std::string_view{});
+    data_.swap(qname);
+    qname_ = {0, static_cast<std::uint32_t>(data_.size())};
+    std::vector<Attr>().swap(attrs_);
 }
 
 // ---- Tokenizer -------------------------------------------------------------------------------------
@@ -215,9 +224,7 @@ void Tokenizer::restart()
     pending_close_ = false;
     phase_ = Phase::Prolog;
     state_ = State::Prolog;
-    open_.clear();
-    attrs_.clear();
-    ns_decls_.clear();
+    scratch_.reset();
     header_.clear();
 }
 
@@ -231,7 +238,11 @@ std::size_t Tokenizer::unconsumed() const noexcept
 std::size_t Tokenizer::heap_bytes() const noexcept
 {
     const auto string_heap = [](const std::string& s) { return s.capacity() > std::string().capacity() ? s.capacity() + 1 : 0; };
-    std::size_t n = string_heap(buf_) + open_.heap_bytes() + attrs_.heap_bytes() + ns_decls_.capacity() * sizeof(NsDecl);
+    std::size_t n = string_heap(buf_);
+    if (scratch_) {
+        n += sizeof(Scratch) + scratch_->open.heap_bytes() + scratch_->attrs.heap_bytes() +
+             scratch_->ns_decls.capacity() * sizeof(NsDecl);
+    }
     n += string_heap(header_.data_) + header_.attrs_.capacity() * sizeof(StreamHeader::Attr);
     for (std::size_t i = 0; i < header_.scope_.size(); ++i) {
         const auto [p, u] = header_.scope_.binding(i);
@@ -245,9 +256,7 @@ void Tokenizer::release_if_idle()
     if (in_element_ || consumed_ != buf_.size()) return;
     std::string().swap(buf_);
     consumed_ = pos_ = elem_start_ = 0;
-    open_.release_spill();
-    attrs_.release_spill();
-    std::vector<NsDecl>().swap(ns_decls_);
+    scratch_.reset();
 }
 
 Event Tokenizer::fail(ErrorCondition condition, std::string text)
@@ -258,11 +267,7 @@ Event Tokenizer::fail(ErrorCondition condition, std::string text)
     std::string().swap(buf_);
     consumed_ = pos_ = elem_start_ = 0;
     in_element_ = false;
-    open_.clear();
-    open_.release_spill();
-    attrs_.clear();
-    attrs_.release_spill();
-    std::vector<NsDecl>().swap(ns_decls_);
+    scratch_.reset();
     return {EventKind::Error, {}};
 }
 
@@ -278,15 +283,15 @@ Event Tokenizer::emit(EventKind kind, std::size_t end)
 
 bool Tokenizer::is_duplicate(std::string_view name) const noexcept
 {
-    for (std::size_t k = 0; k + 1 < attrs_.size(); ++k)
-        if (rel(attrs_[k].name, attrs_[k].name_size) == name) return true;
+    for (std::size_t k = 0; k + 1 < scratch_->attrs.size(); ++k)
+        if (rel(scratch_->attrs[k].name, scratch_->attrs[k].name_size) == name) return true;
     return false;
 }
 
 std::optional<std::string_view> Tokenizer::prefix_uri(std::string_view prefix, bool header) const noexcept
 {
     if (!header) {
-        for (auto it = ns_decls_.rbegin(); it != ns_decls_.rend(); ++it)
+        for (auto it = scratch_->ns_decls.rbegin(); it != scratch_->ns_decls.rend(); ++it)
             if (rel(it->prefix, it->size) == prefix) return rel(it->uri, it->uri_size);
     }
     return header_.scope_.lookup(prefix);
@@ -297,8 +302,8 @@ std::optional<std::string_view> Tokenizer::prefix_uri(std::string_view prefix, b
 // the stream header) and that no two attributes have the same expanded name.
 bool Tokenizer::check_names(bool header)
 {
-    for (std::size_t j = 0; j < attrs_.size(); ++j) {
-        const AttrRec& a = attrs_[j];
+    for (std::size_t j = 0; j < scratch_->attrs.size(); ++j) {
+        const AttrRec& a = scratch_->attrs[j];
         if (a.prefix_size != 5 || rel(a.name, 5) != "xmlns") continue;
         const std::string_view prefix = rel(a.name + 6, a.name_size - 6u);
         const std::string_view value = rel(a.value, a.value_size);
@@ -307,8 +312,8 @@ bool Tokenizer::check_names(bool header)
             return false;
         }
         if (!header) {
-            ns_decls_.push_back({a.name + 6u, static_cast<std::uint16_t>(prefix.size()),
-                                 static_cast<std::uint16_t>(open_.size()), a.value, a.value_size});
+            scratch_->ns_decls.push_back({a.name + 6u, static_cast<std::uint16_t>(prefix.size()),
+                                          static_cast<std::uint16_t>(scratch_->open.size()), a.value, a.value_size});
         }
     }
     if (current_prefix_ > 0) {
@@ -323,8 +328,8 @@ bool Tokenizer::check_names(bool header)
         }
     }
     std::size_t prefixed = 0;
-    for (std::size_t j = 0; j < attrs_.size(); ++j) {
-        const AttrRec& a = attrs_[j];
+    for (std::size_t j = 0; j < scratch_->attrs.size(); ++j) {
+        const AttrRec& a = scratch_->attrs[j];
         if (a.prefix_size == 0) continue;
         const std::string_view prefix = rel(a.name, a.prefix_size);
         if (prefix == "xmlns" || prefix == "xml") continue;
@@ -346,8 +351,8 @@ bool Tokenizer::check_expanded_duplicates(bool header)
         std::string_view local;
     };
     std::vector<Expanded> seen;
-    for (std::size_t j = 0; j < attrs_.size(); ++j) {
-        const AttrRec& a = attrs_[j];
+    for (std::size_t j = 0; j < scratch_->attrs.size(); ++j) {
+        const AttrRec& a = scratch_->attrs[j];
         if (a.prefix_size == 0) continue;
         const std::string_view name = rel(a.name, a.name_size);
         const std::string_view prefix = name.substr(0, a.prefix_size);
@@ -375,8 +380,8 @@ bool Tokenizer::build_header()
     const std::string_view qname = rel(current_.name, current_.size);
     header_.qname_ = header_.store(qname);
     std::string value;
-    for (std::size_t j = 0; j < attrs_.size(); ++j) {
-        const AttrRec& a = attrs_[j];
+    for (std::size_t j = 0; j < scratch_->attrs.size(); ++j) {
+        const AttrRec& a = scratch_->attrs[j];
         const std::string_view name = rel(a.name, a.name_size);
         value.clear();
         append_attr_value(value, rel(a.value, a.value_size));
@@ -397,7 +402,7 @@ bool Tokenizer::build_header()
         fail(ErrorCondition::BadFormat, "root element is <" + std::string(qname) + ">, not a stream");
         return false;
     }
-    header_.ns_ = header_.store(*uri);
+    header_.in_streams_ns_ = true;
     return true;
 }
 
@@ -459,7 +464,7 @@ bool Tokenizer::finish_start_tag(bool empty, Event& out)
 {
     if (phase_ == Phase::Header) {
         if (!build_header()) return out = {EventKind::Error, {}}, true;
-        attrs_.clear();
+        scratch_->attrs.clear();
         out = emit(EventKind::StreamOpen, pos_);
         if (empty) {
             pending_close_ = true;
@@ -475,20 +480,27 @@ bool Tokenizer::finish_start_tag(bool empty, Event& out)
         if (!check_names(false)) return out = {EventKind::Error, {}}, true;
         stanza_has_prefixes_ = true;
     }
-    attrs_.clear();
+    scratch_->attrs.clear();
     if (!empty) {
         state_ = State::Text;
         return false;
     }
-    open_.pop_back();
-    while (!ns_decls_.empty() && ns_decls_.back().depth > open_.size()) ns_decls_.pop_back();
-    if (!open_.empty()) {
+    scratch_->open.pop_back();
+    pop_ns_decls();
+    if (!scratch_->open.empty()) {
         state_ = State::Text;
         return false;
     }
     state_ = State::Between;
     out = emit(EventKind::Stanza, pos_);
     return true;
+}
+
+// The declarations of the element just closed go out of scope.
+void Tokenizer::pop_ns_decls() noexcept
+{
+    auto& decls = scratch_->ns_decls;
+    while (!decls.empty() && decls.back().depth > scratch_->open.size()) decls.pop_back();
 }
 
 bool Tokenizer::end_tag(Event& out)
@@ -498,7 +510,7 @@ bool Tokenizer::end_tag(Event& out)
         out = fail(ErrorCondition::NotWellFormed, "end tag before the stream header");
         return true;
     }
-    if (open_.empty()) {
+    if (scratch_->open.empty()) {
         if (name != header_.qname()) {
             out = fail(ErrorCondition::NotWellFormed, "end tag </" + std::string(name) + "> does not close the stream");
             return true;
@@ -508,19 +520,19 @@ bool Tokenizer::end_tag(Event& out)
         out = emit(EventKind::StreamClose, pos_);
         return true;
     }
-    const OpenElem top = open_.back();
+    const OpenElem top = scratch_->open.back();
     if (name != rel(top.name, top.size)) {
         out = fail(ErrorCondition::NotWellFormed, "end tag </" + std::string(name) + "> does not match <" +
                                                       std::string(rel(top.name, top.size)) + ">");
         return true;
     }
-    open_.pop_back();
-    while (!ns_decls_.empty() && ns_decls_.back().depth > open_.size()) ns_decls_.pop_back();
-    if (!open_.empty()) {
+    scratch_->open.pop_back();
+    pop_ns_decls();
+    if (!scratch_->open.empty()) {
         state_ = State::Text;
         return false;
     }
-    ns_decls_.clear();
+    scratch_->ns_decls.clear();
     state_ = State::Between;
     out = emit(EventKind::Stanza, pos_);
     return true;
@@ -535,6 +547,7 @@ Event Tokenizer::scan()
     Event ev;
 
     const auto start_element = [&](std::size_t at, std::size_t limit) {
+        if (!scratch_) scratch_ = std::make_unique<Scratch>();
         in_element_ = true;
         elem_start_ = at;
         limit_ = limit;
@@ -642,10 +655,10 @@ Event Tokenizer::scan()
                 break;
             }
             if (c == '?') return fail(ErrorCondition::RestrictedXml, "processing instruction");
-            if (phase_ != Phase::Header && open_.size() >= limits_.max_depth)
+            if (phase_ != Phase::Header && scratch_->open.size() >= limits_.max_depth)
                 return fail(ErrorCondition::PolicyViolation, "elements nested deeper than the limit");
             mark_ = here();
-            attrs_.clear();
+            scratch_->attrs.clear();
             attr_keys_ = 0;
             tag_has_prefixes_ = false;
             state_ = State::StartName;
@@ -661,7 +674,7 @@ Event Tokenizer::scan()
             current_ = {mark_, static_cast<std::uint32_t>(name.size())};
             current_prefix_ = static_cast<std::uint16_t>(prefix);
             tag_has_prefixes_ = prefix > 0;
-            if (phase_ != Phase::Header) open_.push_back(current_);
+            if (phase_ != Phase::Header) scratch_->open.push_back(current_);
             had_space_ = false;
             state_ = State::InTag;
             [[fallthrough]];
@@ -685,7 +698,7 @@ Event Tokenizer::scan()
                 break;
             }
             if (!had_space_) return bad("attributes must be separated by whitespace");
-            if (attrs_.size() >= limits_.max_attributes)
+            if (scratch_->attrs.size() >= limits_.max_attributes)
                 return fail(ErrorCondition::PolicyViolation, "more attributes than the limit");
             mark_ = here();
             state_ = State::AttrName;
@@ -699,7 +712,7 @@ Event Tokenizer::scan()
             const int prefix = qname_prefix(name);
             if (prefix < 0) return bad("invalid qualified name '" + std::string(name) + "'");
             if (prefix > 0 && !(prefix == 3 && name.substr(0, 3) == "xml")) tag_has_prefixes_ = true;
-            AttrRec& rec = attrs_.push_slot();
+            AttrRec& rec = scratch_->attrs.push_slot();
             rec.name = mark_;
             rec.name_size = static_cast<std::uint16_t>(name.size());
             rec.prefix_size = static_cast<std::uint16_t>(prefix);
@@ -726,7 +739,7 @@ Event Tokenizer::scan()
             if (b[i] != '\'' && b[i] != '"') return bad("attribute value must be quoted");
             quote_ = static_cast<char>(b[i]);
             ++i;
-            attrs_.back().value = here();
+            scratch_->attrs.back().value = here();
             state_ = State::AttrValue;
             [[fallthrough]];
         }
@@ -736,7 +749,7 @@ Event Tokenizer::scan()
             if (i >= end) break;
             const unsigned char c = b[i];
             if (c == static_cast<unsigned char>(quote_)) {
-                attrs_.back().value_size = here() - attrs_.back().value;
+                scratch_->attrs.back().value_size = here() - scratch_->attrs.back().value;
                 ++i;
                 had_space_ = false;
                 state_ = State::InTag;
@@ -890,7 +903,7 @@ Event Tokenizer::scan()
                 ++i;
                 state_ = State::BangDash;
             } else if (c == '[') {
-                if (open_.empty()) return bad("CDATA section at stream level");
+                if (scratch_->open.empty()) return bad("CDATA section at stream level");
                 ++i;
                 match_ = 0;
                 state_ = State::CdataOpen;

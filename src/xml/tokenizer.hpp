@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,7 +44,8 @@ public:
     };
 
     std::string_view qname() const noexcept { return view(qname_); }
-    std::string_view ns() const noexcept { return view(ns_); }
+    // The streams namespace once a header has been read (the tokenizer rejects any other), else empty.
+    std::string_view ns() const noexcept { return in_streams_ns_ ? stream_ns : std::string_view{}; }
     std::string_view local_name() const noexcept;
     // Empty if absent.
     std::string_view attr(std::string_view qname) const noexcept;
@@ -72,10 +74,11 @@ private:
     std::string_view view(Span s) const noexcept { return std::string_view(data_).substr(s.offset, s.size); }
     Span store(std::string_view s);
     void clear() noexcept;
+    void drop_attributes();
 
     std::string data_;
     Span qname_;
-    Span ns_;
+    bool in_streams_ns_ = false;
     std::vector<Attr> attrs_;
     NamespaceScope scope_;
 };
@@ -106,6 +109,9 @@ public:
 
     // Valid after StreamOpen, until restart().
     const StreamHeader& header() const noexcept { return header_; }
+    // Frees the header's attributes once the caller has read them; what stanzas need (the root name and
+    // the namespace scope) stays. attr() and attribute_count() then report none, until the next header.
+    void drop_header_attributes() { header_.drop_attributes(); }
     const Error& error() const noexcept { return error_; }
 
     // Stream restart (after STARTTLS or SASL success): a new stream header is expected next. Bytes fed but
@@ -114,7 +120,8 @@ public:
     // Bytes fed but not returned in an event, not counting whitespace (a keepalive after <starttls/> is
     // harmless; anything else there is plaintext injection).
     std::size_t unconsumed() const noexcept;
-    // Heap held right now (buffer + spilled stacks); zero for an idle tokenizer between stanzas.
+    // Heap held right now (buffer, parse stacks, stream header); only the header for an idle tokenizer
+    // between stanzas.
     std::size_t heap_bytes() const noexcept;
 
 private:
@@ -145,6 +152,7 @@ private:
     Event emit(EventKind kind, std::size_t end);
     bool finish_start_tag(bool empty, Event& out);
     bool end_tag(Event& out);
+    void pop_ns_decls() noexcept;
     bool check_names(bool header);
     bool is_duplicate(std::string_view name) const noexcept;
     bool build_header();
@@ -157,6 +165,14 @@ private:
         return std::string_view(buf_.data() + elem_start_ + offset, size);
     }
     void release_if_idle();
+
+    // The stacks of the element being scanned. They exist only while in_element_, so a tokenizer that is
+    // idle between stanzas (most of a session's life) does not carry them.
+    struct Scratch {
+        detail::InlineStack<OpenElem, 16> open;
+        detail::InlineStack<AttrRec, 16> attrs;
+        std::vector<NsDecl> ns_decls;
+    };
 
     Limits limits_;
     std::string buf_;
@@ -179,9 +195,7 @@ private:
     OpenElem current_{};      // element whose start tag is being scanned
     std::uint16_t current_prefix_ = 0;
     std::uint64_t attr_keys_ = 0;  // hash bits of this start tag's attribute names: skips most duplicate scans
-    detail::InlineStack<OpenElem, 16> open_;
-    detail::InlineStack<AttrRec, 16> attrs_;
-    std::vector<NsDecl> ns_decls_;
+    std::unique_ptr<Scratch> scratch_;
     StreamHeader header_;
     Error error_;
 };

@@ -306,6 +306,20 @@ TEST_SUITE("server")
         CHECK(after.find("<csi xmlns='urn:xmpp:csi:0'/>") != std::string::npos);
     }
 
+    TEST_CASE("session is still secure after authentication, once its channel bindings are gone")
+    {
+        Harness tls;
+        const std::string features = tls.feed(header_to_localhost);
+        CHECK(features.find("<channel-binding type='tls-exporter'/>") != std::string::npos);
+        Harness h;
+        h.bind();
+        CHECK(h.session.secure());
+        CHECK(h.session.state() == Session::State::Bound);
+        Harness plain(/*direct_tls=*/false, /*require_tls=*/false);
+        plain.bind();
+        CHECK_FALSE(plain.session.secure());
+    }
+
     TEST_CASE("session enables stream management only after binding, and only once")
     {
         Harness h;

@@ -450,7 +450,7 @@ TEST_CASE("tokenizer limit: a stanza that never ends is cut at the limit, withou
         t.feed(std::string(10, 'a'));
         fed += 10;
         e = t.next();
-        CHECK(t.heap_bytes() - header_heap <= 2 * 1000);  // the buffer never grows past the limit
+        CHECK(t.heap_bytes() - header_heap <= 2 * 1000 + 512);  // the buffer never grows past the limit (+ stacks)
     } while (e.kind == EventKind::NeedMore && fed < 100000);
     CHECK(e.kind == EventKind::Error);
     CHECK(t.error().condition == ErrorCondition::PolicyViolation);
@@ -595,7 +595,82 @@ TEST_CASE("tokenizer holds no buffer when idle, also after a large stanza")
     t.feed("<presence/><pres");
     CHECK(t.next().kind == EventKind::Stanza);
     CHECK(t.next().kind == EventKind::NeedMore);
-    CHECK(t.heap_bytes() <= header_heap + 64);
+    // Inside a stanza: its bytes and the parse stacks (no spill for two elements), released when it ends.
+    CHECK(t.heap_bytes() > header_heap);
+    CHECK(t.heap_bytes() <= header_heap + 64 + 512);
+    t.feed("ence/>");
+    CHECK(t.next().kind == EventKind::Stanza);
+    CHECK(t.next().kind == EventKind::NeedMore);
+    CHECK(t.heap_bytes() == header_heap);
+}
+
+TEST_CASE("tokenizer releases the parse stacks of a deep stanza when idle")
+{
+    Tokenizer t;
+    t.feed(header);
+    REQUIRE(t.next().kind == EventKind::StreamOpen);
+    CHECK(t.next().kind == EventKind::NeedMore);
+    const std::size_t header_heap = t.heap_bytes();
+    std::string deep;
+    for (int i = 0; i < 30; ++i) deep += "<a x='1' xmlns:p" + std::to_string(i) + "='urn:p'>";
+    for (int i = 0; i < 30; ++i) deep += "</a>";
+    t.feed(deep);
+    CHECK(t.next().kind == EventKind::Stanza);
+    CHECK(t.next().kind == EventKind::NeedMore);
+    CHECK(t.heap_bytes() == header_heap);
+    t.feed("<message><body>hi</body></message>");
+    CHECK(t.next().kind == EventKind::Stanza);
+}
+
+TEST_CASE("tokenizer keeps the header's scope and closing name once its attributes are dropped")
+{
+    Tokenizer t;
+    t.feed("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' xmlns:x='urn:x' "
+           "to='example.com' version='1.0' id='an-id-long-enough-to-need-the-heap'>");
+    REQUIRE(t.next().kind == EventKind::StreamOpen);
+    CHECK(t.next().kind == EventKind::NeedMore);
+    const std::size_t full = t.heap_bytes();
+    t.drop_header_attributes();
+    CHECK(t.heap_bytes() < full);
+    CHECK(t.header().attribute_count() == 0);
+    CHECK(t.header().to().empty());
+    CHECK(t.header().qname() == "stream:stream");
+    CHECK(t.header().ns() == stream_ns);
+    CHECK(t.header().scope().default_ns() == "jabber:client");
+    CHECK(t.header().scope().lookup("x") == "urn:x");
+    t.feed("<message><x:y/></message><x:z/>");
+    CHECK(t.next().kind == EventKind::Stanza);
+    CHECK(t.next().kind == EventKind::Stanza);
+    t.feed("<undeclared:a/>");
+    CHECK(t.next().kind == EventKind::Error);
+
+    Tokenizer u;
+    u.feed(header);
+    REQUIRE(u.next().kind == EventKind::StreamOpen);
+    u.drop_header_attributes();
+    u.feed("</stream:stream>");
+    CHECK(u.next().kind == EventKind::StreamClose);
+
+    Tokenizer v;
+    v.feed(header);
+    REQUIRE(v.next().kind == EventKind::StreamOpen);
+    v.drop_header_attributes();
+    v.feed("</stream:other>");
+    CHECK(v.next().kind == EventKind::Error);
+}
+
+TEST_CASE("tokenizer reads a full header again after a restart that follows dropped attributes")
+{
+    Tokenizer t;
+    t.feed(header);
+    REQUIRE(t.next().kind == EventKind::StreamOpen);
+    t.drop_header_attributes();
+    t.restart();
+    CHECK(t.header().ns().empty());
+    t.feed(header);
+    REQUIRE(t.next().kind == EventKind::StreamOpen);
+    CHECK(t.header().to() == "example.com");
+    CHECK(t.header().ns() == stream_ns);
 }
 
 TEST_CASE("tokenizer error conditions have their RFC 6120 names")
