@@ -88,35 +88,17 @@ expected<AccountStore, StoreError> AccountStore::open(const std::string& path)
         {&statements->list_domain, "SELECT domain, localpart FROM accounts WHERE domain = ? ORDER BY localpart"},
     };
     if (auto r = sqlite::prepare(db->get(), label, sql); !r) return make_unexpected(r.error());
-    return AccountStore{db->release(), std::move(statements)};
+    return AccountStore{std::move(*db), std::move(statements)};
 }
 
-AccountStore::AccountStore(sqlite3* db, std::unique_ptr<Statements> statements) noexcept
-    : db_(db), statements_(std::move(statements))
+AccountStore::AccountStore(Database db, std::unique_ptr<Statements> statements) noexcept
+    : db_(std::move(db)), statements_(std::move(statements))
 {
 }
 
-AccountStore::AccountStore(AccountStore&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), statements_(std::move(other.statements_))
-{
-}
-
-AccountStore& AccountStore::operator=(AccountStore&& other) noexcept
-{
-    if (this != &other) {
-        statements_.reset();
-        sqlite3_close_v2(db_);
-        db_ = std::exchange(other.db_, nullptr);
-        statements_ = std::move(other.statements_);
-    }
-    return *this;
-}
-
-AccountStore::~AccountStore()
-{
-    statements_.reset();  // statements are finalized before their connection closes
-    sqlite3_close_v2(db_);
-}
+AccountStore::AccountStore(AccountStore&&) noexcept = default;
+AccountStore& AccountStore::operator=(AccountStore&&) noexcept = default;
+AccountStore::~AccountStore() = default;
 
 expected<void, StoreError> AccountStore::insert(const NewAccount& account, std::chrono::sys_seconds created)
 {
@@ -128,7 +110,7 @@ expected<void, StoreError> AccountStore::insert(const NewAccount& account, std::
     if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
         return make_unexpected(
             StoreError{StoreErrc::Exists, "account " + bare_jid(account.domain, account.local) + " already exists"});
-    return make_unexpected(database_error(db_, "adding " + bare_jid(account.domain, account.local)));
+    return make_unexpected(database_error(db_.get(), "adding " + bare_jid(account.domain, account.local)));
 }
 
 expected<void, StoreError> AccountStore::add(std::string_view domain, std::string_view local,
@@ -145,7 +127,7 @@ expected<void, StoreError> AccountStore::add(std::string_view domain, std::strin
 
 expected<void, StoreError> AccountStore::add_many(std::span<const NewAccount> accounts, std::chrono::sys_seconds created)
 {
-    sqlite::Transaction transaction{db_, label};
+    sqlite::Transaction transaction{db_.get(), label};
     if (auto r = transaction.begin(); !r) return r;
     for (const auto& account : accounts)
         if (auto r = insert(account, created); !r) return r;
@@ -162,9 +144,9 @@ expected<void, StoreError> AccountStore::set_password(std::string_view domain, s
     const Credentials credentials = make_credentials(prepared_password, iterations);
     Use use{statements_->update_keys};
     bind_keys(bind_keys(use, credentials.sha1), credentials.sha256).text(domain).text(local);
-    if (use.step() != SQLITE_DONE) return make_unexpected(database_error(db_, "setting the password"));
+    if (use.step() != SQLITE_DONE) return make_unexpected(database_error(db_.get(), "setting the password"));
     // The account may have been removed by another connection during the derivation.
-    if (sqlite3_changes(db_) == 0)
+    if (sqlite3_changes(db_.get()) == 0)
         return make_unexpected(StoreError{StoreErrc::NotFound, "no account " + bare_jid(domain, local)});
     return {};
 }
@@ -173,8 +155,8 @@ expected<bool, StoreError> AccountStore::remove(std::string_view domain, std::st
 {
     Use use{statements_->remove};
     use.text(domain).text(local);
-    if (use.step() != SQLITE_DONE) return make_unexpected(database_error(db_, "removing " + bare_jid(domain, local)));
-    return sqlite3_changes(db_) > 0;
+    if (use.step() != SQLITE_DONE) return make_unexpected(database_error(db_.get(), "removing " + bare_jid(domain, local)));
+    return sqlite3_changes(db_.get()) > 0;
 }
 
 expected<bool, StoreError> AccountStore::exists(std::string_view domain, std::string_view local)
@@ -184,7 +166,7 @@ expected<bool, StoreError> AccountStore::exists(std::string_view domain, std::st
     const int rc = use.step();
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    return make_unexpected(database_error(db_, "looking up " + bare_jid(domain, local)));
+    return make_unexpected(database_error(db_.get(), "looking up " + bare_jid(domain, local)));
 }
 
 expected<std::vector<std::string>, StoreError> AccountStore::list(std::optional<std::string_view> domain)
@@ -194,7 +176,7 @@ expected<std::vector<std::string>, StoreError> AccountStore::list(std::optional<
     std::vector<std::string> jids;
     int rc;
     while ((rc = use.step()) == SQLITE_ROW) jids.push_back(bare_jid(use.column_text(0), use.column_text(1)));
-    if (rc != SQLITE_DONE) return make_unexpected(database_error(db_, "listing accounts"));
+    if (rc != SQLITE_DONE) return make_unexpected(database_error(db_.get(), "listing accounts"));
     return jids;
 }
 
@@ -206,7 +188,7 @@ expected<std::optional<crypto::ScramKeys>, StoreError> AccountStore::scram_keys(
     use.text(domain).text(local);
     const int rc = use.step();
     if (rc == SQLITE_DONE) return std::nullopt;
-    if (rc != SQLITE_ROW) return make_unexpected(database_error(db_, "reading keys of " + bare_jid(domain, local)));
+    if (rc != SQLITE_ROW) return make_unexpected(database_error(db_.get(), "reading keys of " + bare_jid(domain, local)));
     return crypto::ScramKeys{use.column_blob(0), static_cast<std::uint32_t>(use.column_integer(1)), use.column_blob(2),
                              use.column_blob(3)};
 }
@@ -218,7 +200,7 @@ expected<std::optional<std::chrono::sys_seconds>, StoreError> AccountStore::crea
     use.text(domain).text(local);
     const int rc = use.step();
     if (rc == SQLITE_DONE) return std::nullopt;
-    if (rc != SQLITE_ROW) return make_unexpected(database_error(db_, "reading " + bare_jid(domain, local)));
+    if (rc != SQLITE_ROW) return make_unexpected(database_error(db_.get(), "reading " + bare_jid(domain, local)));
     return std::chrono::sys_seconds{std::chrono::seconds{use.column_integer(0)}};
 }
 

@@ -16,6 +16,7 @@
 
 #include "base/expected.hpp"
 #include "crypto/crypto.hpp"
+#include "store/database.hpp"
 #include "store/error.hpp"
 
 struct sqlite3;
@@ -74,11 +75,11 @@ public:
 
 private:
     struct Statements;
-    AccountStore(sqlite3* db, std::unique_ptr<Statements> statements) noexcept;
+    AccountStore(Database db, std::unique_ptr<Statements> statements) noexcept;
 
     expected<void, StoreError> insert(const NewAccount& account, std::chrono::sys_seconds created);
 
-    sqlite3* db_ = nullptr;
+    Database db_;  // declared first: the statements are finalized before it closes
     std::unique_ptr<Statements> statements_;
 };
 

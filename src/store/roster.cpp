@@ -155,35 +155,17 @@ expected<RosterStore, StoreError> RosterStore::open(const std::string& path)
         {&statements->delete_items, "DELETE FROM roster_items WHERE owner = ?"},
     };
     if (auto r = sqlite::prepare(db->get(), label, sql); !r) return make_unexpected(r.error());
-    return RosterStore{db->release(), std::move(statements)};
+    return RosterStore{std::move(*db), std::move(statements)};
 }
 
-RosterStore::RosterStore(sqlite3* db, std::unique_ptr<Statements> statements) noexcept
-    : db_(db), statements_(std::move(statements))
+RosterStore::RosterStore(Database db, std::unique_ptr<Statements> statements) noexcept
+    : db_(std::move(db)), statements_(std::move(statements))
 {
 }
 
-RosterStore::RosterStore(RosterStore&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), statements_(std::move(other.statements_))
-{
-}
-
-RosterStore& RosterStore::operator=(RosterStore&& other) noexcept
-{
-    if (this != &other) {
-        statements_.reset();
-        sqlite3_close_v2(db_);
-        db_ = std::exchange(other.db_, nullptr);
-        statements_ = std::move(other.statements_);
-    }
-    return *this;
-}
-
-RosterStore::~RosterStore()
-{
-    statements_.reset();  // statements are finalized before their connection closes
-    sqlite3_close_v2(db_);
-}
+RosterStore::RosterStore(RosterStore&&) noexcept = default;
+RosterStore& RosterStore::operator=(RosterStore&&) noexcept = default;
+RosterStore::~RosterStore() = default;
 
 expected<std::uint64_t, StoreError> RosterStore::read_version(std::string_view owner)
 {
@@ -191,7 +173,7 @@ expected<std::uint64_t, StoreError> RosterStore::read_version(std::string_view o
     use.text(owner);
     const int rc = use.step();
     if (rc == SQLITE_DONE) return 0;
-    if (rc != SQLITE_ROW) return make_unexpected(database_error(db_, "reading the roster version"));
+    if (rc != SQLITE_ROW) return make_unexpected(database_error(db_.get(), "reading the roster version"));
     return static_cast<std::uint64_t>(use.column_integer(0));
 }
 
@@ -201,13 +183,13 @@ expected<std::optional<RosterItem>, StoreError> RosterStore::read_item(std::stri
     use.text(owner).text(contact);
     const int rc = use.step();
     if (rc == SQLITE_DONE) return std::nullopt;
-    if (rc != SQLITE_ROW) return make_unexpected(database_error(db_, "reading a roster item"));
+    if (rc != SQLITE_ROW) return make_unexpected(database_error(db_.get(), "reading a roster item"));
     return read_row(use);
 }
 
 expected<Roster, StoreError> RosterStore::roster(std::string_view owner)
 {
-    Snapshot snapshot{db_};
+    Snapshot snapshot{db_.get()};
     if (auto r = snapshot.begin(); !r) return make_unexpected(r.error());
     Roster roster;
     auto version = read_version(owner);
@@ -217,7 +199,7 @@ expected<Roster, StoreError> RosterStore::roster(std::string_view owner)
     use.text(owner);
     int rc;
     while ((rc = use.step()) == SQLITE_ROW) roster.items.push_back(read_row(use));
-    if (rc != SQLITE_DONE) return make_unexpected(database_error(db_, "reading the roster"));
+    if (rc != SQLITE_DONE) return make_unexpected(database_error(db_.get(), "reading the roster"));
     return roster;
 }
 
@@ -230,13 +212,13 @@ expected<std::size_t, StoreError> RosterStore::count(std::string_view owner)
 {
     Use use{statements_->count_items};
     use.text(owner);
-    if (use.step() != SQLITE_ROW) return make_unexpected(database_error(db_, "counting roster items"));
+    if (use.step() != SQLITE_ROW) return make_unexpected(database_error(db_.get(), "counting roster items"));
     return static_cast<std::size_t>(use.column_integer(0));
 }
 
 expected<ItemUpdate, StoreError> RosterStore::update(std::string_view owner, std::string_view contact, const Edit& edit)
 {
-    sqlite::Transaction transaction{db_, label};
+    sqlite::Transaction transaction{db_.get(), label};
     if (auto r = transaction.begin(); !r) return make_unexpected(r.error());
     ItemUpdate update;
     auto before = read_item(owner, contact);
@@ -256,17 +238,17 @@ expected<ItemUpdate, StoreError> RosterStore::update(std::string_view owner, std
         Use use{statements_->upsert_item};
         use.text(owner).text(contact).text(item.name).blob(groups).text(to_string(item.state.subscription));
         use.integer(item.state.pending_out).integer(item.state.pending_in).integer(item.listed).text(item.request);
-        if (use.step() != SQLITE_DONE) return make_unexpected(database_error(db_, "writing a roster item"));
+        if (use.step() != SQLITE_DONE) return make_unexpected(database_error(db_.get(), "writing a roster item"));
     } else {
         Use use{statements_->delete_item};
         use.text(owner).text(contact);
-        if (use.step() != SQLITE_DONE) return make_unexpected(database_error(db_, "removing a roster item"));
+        if (use.step() != SQLITE_DONE) return make_unexpected(database_error(db_.get(), "removing a roster item"));
     }
     if (update.visible()) {
         ++update.version;
         Use use{statements_->upsert_version};
         use.text(owner).integer(static_cast<std::int64_t>(update.version));
-        if (use.step() != SQLITE_DONE) return make_unexpected(database_error(db_, "writing the roster version"));
+        if (use.step() != SQLITE_DONE) return make_unexpected(database_error(db_.get(), "writing the roster version"));
     }
     if (auto r = transaction.commit(); !r) return make_unexpected(r.error());
     return update;
@@ -274,20 +256,20 @@ expected<ItemUpdate, StoreError> RosterStore::update(std::string_view owner, std
 
 expected<void, StoreError> RosterStore::remove_owner(std::string_view owner)
 {
-    sqlite::Transaction transaction{db_, label};
+    sqlite::Transaction transaction{db_.get(), label};
     if (auto r = transaction.begin(); !r) return r;
     auto version = read_version(owner);
     if (!version) return make_unexpected(version.error());
     {
         Use use{statements_->delete_items};
         use.text(owner);
-        if (use.step() != SQLITE_DONE) return make_unexpected(database_error(db_, "removing a roster"));
+        if (use.step() != SQLITE_DONE) return make_unexpected(database_error(db_.get(), "removing a roster"));
     }
     // The version moves on rather than restarting: a client that cached the old roster must not find
     // its version current again if the account is created anew.
     Use use{statements_->upsert_version};
     use.text(owner).integer(static_cast<std::int64_t>(*version + 1));
-    if (use.step() != SQLITE_DONE) return make_unexpected(database_error(db_, "writing the roster version"));
+    if (use.step() != SQLITE_DONE) return make_unexpected(database_error(db_.get(), "writing the roster version"));
     return transaction.commit();
 }
 

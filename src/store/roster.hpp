@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/expected.hpp"
+#include "store/database.hpp"
 #include "store/error.hpp"
 
 struct sqlite3;
@@ -89,12 +90,12 @@ public:
 
 private:
     struct Statements;
-    RosterStore(sqlite3* db, std::unique_ptr<Statements> statements) noexcept;
+    RosterStore(Database db, std::unique_ptr<Statements> statements) noexcept;
 
     expected<std::uint64_t, StoreError> read_version(std::string_view owner);
     expected<std::optional<RosterItem>, StoreError> read_item(std::string_view owner, std::string_view contact);
 
-    sqlite3* db_ = nullptr;
+    Database db_;  // declared first: the statements are finalized before it closes
     std::unique_ptr<Statements> statements_;
 };
 

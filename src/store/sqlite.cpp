@@ -136,3 +136,12 @@ expected<void, StoreError> prepare(sqlite3* db, std::string_view label,
 }
 
 }  // namespace tern::store::sqlite
+
+namespace tern::store {
+
+void DatabaseCloser::operator()(sqlite3* db) const noexcept
+{
+    sqlite3_close_v2(db);
+}
+
+}  // namespace tern::store

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "base/expected.hpp"
+#include "store/database.hpp"
 #include "store/error.hpp"
 
 namespace tern::store::sqlite {
@@ -22,10 +23,7 @@ struct StatementDeleter {
 };
 using Statement = std::unique_ptr<sqlite3_stmt, StatementDeleter>;
 
-struct ConnectionDeleter {
-    void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-using Connection = std::unique_ptr<sqlite3, ConnectionDeleter>;
+using Connection = Database;
 
 StoreError database_error(sqlite3* db, std::string_view label, std::string_view doing);
 
