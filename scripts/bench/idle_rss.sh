@@ -45,53 +45,17 @@ case $transport in
   *) echo "idle_rss.sh: --transport is starttls, direct-tls or plain" >&2; exit 2 ;;
 esac
 
-if [[ ! -f $build/build.ninja ]]; then
-  meson setup "$build" "$root" --wrap-mode=nodownload -Dbuildtype=release >/dev/null
-fi
-if ! built=$(ninja -C "$build" src/ternd src/ctl/ternctl tools/loadgen/tern-loadgen 2>&1); then
-  echo "$built" >&2
-  exit 1
-fi
-ternd=$build/src/ternd
-ternctl=$build/src/ctl/ternctl
-loadgen=$build/tools/loadgen/tern-loadgen
+source "$root/scripts/bench/common.sh"
+bench_build "$root" "$build"
 
-dir=$(mktemp -d /tmp/tern-idle-rss-XXXXXX)
-server_pid=
-cleanup() {
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -KILL "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+bench_scratch idle-rss
 port=$(free_port)
 tls_port=$(free_port)
 require_tls=true
 [[ $transport == plain ]] && require_tls=false
-cat >"$dir/tern.toml" <<TOML
-[server]
-domains = ["localhost"]
-data_dir = "$dir/data"
-workers = $workers
-log_level = "warn"
+bench_config "$workers" "$require_tls" "$port" "$tls_port"
 
-[c2s]
-listen = ["127.0.0.1:$port"]
-direct_tls = ["127.0.0.1:$tls_port"]
-require_tls = $require_tls
-
-[limits]
-max_connections_per_ip = 100000
-idle_timeout = 3600
-TOML
-
-echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(uname -r)"
-echo "== ternd: $("$ternd" --version), buildtype $(meson introspect --buildoptions "$build" | python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "buildtype"))'), wolfSSL $(pkg-config --modversion wolfssl)"
+bench_banner "$build"
 echo "== $count accounts, workers = $workers, $transport, $mechanism, $rate connections/s, hold ${hold}s"
 start=$(date +%s.%N)
 echo pw | "$ternctl" --config "$dir/tern.toml" adduser-bulk load "$count" localhost
@@ -109,11 +73,7 @@ else
   "$ternd" --config "$dir/tern.toml" 2>"$dir/ternd.log" &
   server_pid=$!
 fi
-for _ in $(seq 100); do
-  ss -Hltn "sport = :$port" | grep -q . && break
-  sleep 0.1
-done
-ss -Hltn "sport = :$port" | grep -q . || { echo "ternd did not start:"; cat "$dir/ternd.log"; exit 1; }
+bench_wait_listening "$port"
 echo "== ternd pid $server_pid, open files limit $(awk '/Max open files/ {print $4}' "/proc/$server_pid/limits")"
 
 status=0
@@ -131,14 +91,6 @@ else
   echo "== ternd killed after the idle sample: heaptrack_print --print-leaks 1 -f $heaptrack_out.zst"
 fi
 
-kill -TERM "$server_pid" 2>/dev/null || true
-for _ in $(seq 100); do
-  kill -0 "$server_pid" 2>/dev/null || break
-  sleep 0.1
-done
+bench_stop_ternd
 [[ -n $heaptrack_out ]] && wait "$launcher" 2>/dev/null || true
-if [[ -s $dir/ternd.log ]]; then
-  echo "== ternd log (warnings and errors):"
-  cat "$dir/ternd.log"
-fi
 exit $status

@@ -46,62 +46,23 @@ pace=()
 [[ -n $window ]] && pace+=(--window "$window")
 [[ -n $rate ]] && pace+=(--rate "$rate")
 
-if [[ ! -f $build/build.ninja ]]; then
-  meson setup "$build" "$root" --wrap-mode=nodownload -Dbuildtype=release >/dev/null
-fi
-if ! built=$(ninja -C "$build" src/ternd src/ctl/ternctl tools/loadgen/tern-loadgen 2>&1); then
-  echo "$built" >&2
-  exit 1
-fi
-ternd=$build/src/ternd
-ternctl=$build/src/ctl/ternctl
-loadgen=$build/tools/loadgen/tern-loadgen
+source "$root/scripts/bench/common.sh"
+bench_build "$root" "$build"
 
-dir=$(mktemp -d /tmp/tern-messages-XXXXXX)
-server_pid=
-cleanup() {
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -KILL "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+bench_scratch messages
 port=$(free_port)
 require_tls=true
 [[ $transport == plain ]] && require_tls=false
-cat >"$dir/tern.toml" <<TOML
-[server]
-domains = ["localhost"]
-data_dir = "$dir/data"
-workers = $workers
-log_level = "warn"
-
-[c2s]
-listen = ["127.0.0.1:$port"]
-require_tls = $require_tls
-
-[limits]
-max_connections_per_ip = 100000
-idle_timeout = 3600
-TOML
+bench_config "$workers" "$require_tls" "$port"
 
 accounts=$((2 * pairs))
-echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(uname -r)"
-echo "== ternd: $("$ternd" --version), buildtype $(meson introspect --buildoptions "$build" | python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "buildtype"))'), wolfSSL $(pkg-config --modversion wolfssl)"
+bench_banner "$build"
 echo "== $pairs pairs ($accounts accounts), workers = $workers, $transport, ${pace[*]:-window 1}, ${body} B bodies, ${duration}s"
 echo pw | "$ternctl" --config "$dir/tern.toml" adduser-bulk msg "$accounts" localhost
 
 "$ternd" --config "$dir/tern.toml" 2>"$dir/ternd.log" &
 server_pid=$!
-for _ in $(seq 100); do
-  ss -Hltn "sport = :$port" | grep -q . && break
-  sleep 0.1
-done
-ss -Hltn "sport = :$port" | grep -q . || { echo "ternd did not start:"; cat "$dir/ternd.log"; exit 1; }
+bench_wait_listening "$port"
 echo "== ternd pid $server_pid; load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 status=0
@@ -110,13 +71,5 @@ status=0
   --server-pid "$server_pid" || status=$?
 echo "== load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-kill -TERM "$server_pid" 2>/dev/null || true
-for _ in $(seq 100); do
-  kill -0 "$server_pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [[ -s $dir/ternd.log ]]; then
-  echo "== ternd log (warnings and errors):"
-  cat "$dir/ternd.log"
-fi
+bench_stop_ternd
 exit $status
