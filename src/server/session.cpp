@@ -105,7 +105,7 @@ void Session::process()
         switch (event.kind) {
         case xml::EventKind::NeedMore: return;
         case xml::EventKind::StreamOpen: on_stream_open(); break;
-        case xml::EventKind::Stanza: on_element(event.bytes); break;
+        case xml::EventKind::Stanza: on_element(event); break;
         case xml::EventKind::StreamClose: on_stream_close(); break;
         case xml::EventKind::Error:
             fail(xmpp::from_xml_error(tokenizer_.error().condition), tokenizer_.error().text);
@@ -216,9 +216,9 @@ void Session::on_stream_close()
 //---------------------------------------------------------------------------------------------------------
 // Top-level elements
 
-void Session::on_element(std::string_view bytes)
+void Session::on_element(const xml::Event& event)
 {
-    auto parsed = xml::Stanza::parse(bytes, tokenizer_.header().scope());
+    auto parsed = xml::Stanza::parse(event, tokenizer_.header().scope());
     if (!parsed) return fail(xmpp::from_xml_error(parsed.error().condition), parsed.error().text);
     xml::Stanza stanza = std::move(*parsed);
     const std::string_view ns = stanza.ns();

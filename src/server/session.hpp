@@ -140,7 +140,7 @@ public:
 private:
     void process();
     void on_stream_open();
-    void on_element(std::string_view bytes);
+    void on_element(const xml::Event& event);
     void on_stream_close();
 
     void handle_starttls(const xml::Stanza& el);

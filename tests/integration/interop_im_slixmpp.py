@@ -6,17 +6,13 @@ an IQ (XEP-0199 ping between full JIDs). Arguments: TERND TERNCTL. Every wait is
 Runs on TLS 1.3 against a server without -PLUS mechanisms: slixmpp 1.8 only knows tls-unique (see
 interop_slixmpp.py)."""
 import asyncio
-import os
 import ssl
-import subprocess
 import sys
-import tempfile
 import time
 
 import slixmpp
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interop_slixmpp import free_port  # noqa: E402
+from ternd_process import running_ternd
 
 ALICE = "alice@localhost"
 BOB = "bob@localhost"
@@ -81,50 +77,34 @@ async def scenario(alice, bob, results):
     print(f"alice -> {alice.peer_full}: message delivered, ping answered in {rtt * 1000:.1f} ms")
 
 
+def chat(port):
+    results = {}
+    alice = Client(ALICE + "/slixmpp", "wonderland", BOB, results)
+    bob = Client(BOB + "/slixmpp", "builder", ALICE, results)
+    for client in (alice, bob):
+        client.connect(address=("127.0.0.1", port), force_starttls=True, disable_starttls=False)
+    try:
+        alice.loop.run_until_complete(scenario(alice, bob, results))
+    finally:
+        for client in (alice, bob):
+            client.disconnect()
+        alice.loop.run_until_complete(asyncio.wait_for(asyncio.gather(alice.disconnected, bob.disconnected), 10))
+
+
 def main():
     ternd, ternctl = sys.argv[1], sys.argv[2]
-    with tempfile.TemporaryDirectory(prefix="tern-interop-im-") as tmp:
-        port = free_port()
-        config = os.path.join(tmp, "tern.toml")
-        with open(config, "w") as f:
-            f.write(f'[server]\ndomains = ["localhost"]\ndata_dir = "{tmp}/data"\nlog_level = "debug"\n'
-                    f'[c2s]\nlisten = ["127.0.0.1:{port}"]\ndirect_tls = []\n'
-                    f'[sasl]\nmechanisms = ["SCRAM-SHA-256", "SCRAM-SHA-1"]\n')
-        for user, password in ((ALICE, b"wonderland\n"), (BOB, b"builder\n")):
-            subprocess.run([ternctl, "--config", config, "adduser", user], input=password, check=True, timeout=30)
-        log = open(os.path.join(tmp, "ternd.log"), "w+")
-        server = subprocess.Popen([ternd, "--config", config], stdout=log, stderr=log)
-        ok = False
-        try:
-            deadline = time.monotonic() + 15
-            while True:
-                log.seek(0)
-                if "event=ternd.ready" in log.read():
-                    break
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("ternd did not start")
-                time.sleep(0.02)
-
-            results = {}
-            alice = Client(ALICE + "/slixmpp", "wonderland", BOB, results)
-            bob = Client(BOB + "/slixmpp", "builder", ALICE, results)
-            for client in (alice, bob):
-                client.connect(address=("127.0.0.1", port), force_starttls=True, disable_starttls=False)
+    ok = False
+    try:
+        with running_ternd(ternd, ternctl, {ALICE: "wonderland", BOB: "builder"},
+                           ["SCRAM-SHA-256", "SCRAM-SHA-1"]) as server:
             try:
-                alice.loop.run_until_complete(scenario(alice, bob, results))
+                chat(server.port)
                 ok = True
-            finally:
-                for client in (alice, bob):
-                    client.disconnect()
-                alice.loop.run_until_complete(asyncio.wait_for(asyncio.gather(alice.disconnected, bob.disconnected), 10))
-        except Exception as e:  # noqa: BLE001 - any failure is reported with the server's log
-            print(f"FAILED: {e}")
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
-            if not ok:
-                log.seek(0)
-                print(log.read())
+            except Exception as e:  # noqa: BLE001 - any failure is reported with the server's log
+                print(f"FAILED: {e}")
+                print(server.log())
+    except RuntimeError as e:  # ternd did not start
+        print(f"FAILED: {e}")
     print("1 passed, 0 failed" if ok else "0 passed, 1 failed")
     return 0 if ok else 1
 

@@ -7,21 +7,12 @@ SCRAM "y" flag whenever it has binding data but picked a non-PLUS mechanism. So 
 combinations in which a correct server can accept it: TLS 1.2 with its own choice (SCRAM-SHA-256-PLUS over
 tls-unique), and TLS 1.3 against a server configured without -PLUS mechanisms (where "y" is no downgrade)."""
 import asyncio
-import os
-import socket
 import ssl
-import subprocess
 import sys
-import tempfile
-import time
 
 import slixmpp
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from ternd_process import running_ternd
 
 
 class Client(slixmpp.ClientXMPP):
@@ -61,45 +52,20 @@ def login(port, mechanism, tls_version):
     return client.outcome, client.mechanism_used
 
 
-def run_scenario(ternd, ternctl, mechanisms_toml, mechanism, tls_version, expected_mechanism):
-    with tempfile.TemporaryDirectory(prefix="tern-interop-") as tmp:
-        port = free_port()
-        config = os.path.join(tmp, "tern.toml")
-        with open(config, "w") as f:
-            f.write(f'[server]\ndomains = ["localhost"]\ndata_dir = "{tmp}/data"\nlog_level = "debug"\n'
-                    f'[c2s]\nlisten = ["127.0.0.1:{port}"]\ndirect_tls = []\n'
-                    f'[sasl]\nmechanisms = {mechanisms_toml}\n')
-        subprocess.run([ternctl, "--config", config, "adduser", "alice@localhost"], input=b"wonderland\n",
-                       check=True, timeout=30)
-        log = open(os.path.join(tmp, "ternd.log"), "w+")
-        server = subprocess.Popen([ternd, "--config", config], stdout=log, stderr=log)
-        try:
-            deadline = time.monotonic() + 15
-            while True:
-                log.seek(0)
-                if "event=ternd.ready" in log.read():
-                    break
-                if server.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    print("ternd did not start:\n" + log.read())
-                    return False
-                time.sleep(0.02)
-            outcome, used = login(port, mechanism, tls_version)
-            ok = outcome == "ok" and used == expected_mechanism
-            print(f"{tls_version.name} {used}: {outcome}")
-            if not ok:
-                log.seek(0)
-                print(log.read())
-            return ok
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+def run_scenario(ternd, ternctl, mechanisms, mechanism, tls_version, expected_mechanism):
+    with running_ternd(ternd, ternctl, {"alice@localhost": "wonderland"}, mechanisms) as server:
+        outcome, used = login(server.port, mechanism, tls_version)
+        ok = outcome == "ok" and used == expected_mechanism
+        print(f"{tls_version.name} {used}: {outcome}")
+        if not ok:
+            print(server.log())
+        return ok
 
 
 def main():
     ternd, ternctl = sys.argv[1], sys.argv[2]
-    all_mechanisms = '["SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"]'
-    without_plus = '["SCRAM-SHA-256", "SCRAM-SHA-1"]'
+    all_mechanisms = ["SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"]
+    without_plus = ["SCRAM-SHA-256", "SCRAM-SHA-1"]
     results = [
         run_scenario(ternd, ternctl, all_mechanisms, None, ssl.TLSVersion.TLSv1_2, "SCRAM-SHA-256-PLUS"),
         run_scenario(ternd, ternctl, without_plus, "SCRAM-SHA-1", ssl.TLSVersion.TLSv1_3, "SCRAM-SHA-1"),

@@ -115,7 +115,7 @@ Received XmppClient::next(std::chrono::milliseconds timeout)
             r.kind = event.kind;
             r.bytes = std::string(event.bytes);
             if (event.kind == xml::EventKind::Stanza) {
-                auto parsed = xml::Stanza::parse(event.bytes, tokenizer_.header().scope());
+                auto parsed = xml::Stanza::parse(event, tokenizer_.header().scope());
                 if (!parsed) throw std::runtime_error("server sent an unparsable element: " + r.bytes);
                 r.stanza = std::move(*parsed);
             }

@@ -78,6 +78,18 @@ struct Run {
     }
     std::string user(std::uint32_t account) const { return options.user_prefix + std::to_string(account + 1); }
 
+    // The completion of a spawned session or worker: an exception is counted and named, never swallowed.
+    void report_exception(std::exception_ptr e, const char* who)
+    {
+        if (!e) return;
+        ++exceptions;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+            std::fprintf(stderr, "tern-loadgen: %s failed with an exception: %s\n", who, ex.what());
+        }
+    }
+
     std::optional<ProcessSample> server() const
     {
         if (!options.server_pid) return std::nullopt;
@@ -244,15 +256,7 @@ asio::awaitable<void> idle(IdleRun& run)
         if (o.connect_rate > 0) co_await run.sleep_until(run.start_time(i));
         co_await run.wait_until([&] { return run.in_flight < o.concurrency; });
         ++run.in_flight;
-        asio::co_spawn(run.io, idle_session(run, i), [&run](std::exception_ptr e) {
-            if (!e) return;
-            ++run.exceptions;
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& ex) {
-                std::fprintf(stderr, "tern-loadgen: session failed with an exception: %s\n", ex.what());
-            }
-        });
+        asio::co_spawn(run.io, idle_session(run, i), [&run](std::exception_ptr e) { run.report_exception(e, "session"); });
     }
     co_await run.wait_until([&] { return run.bound + run.failed == o.count; });
     const auto all_bound = Clock::now();
@@ -357,14 +361,9 @@ asio::awaitable<void> login(LoginRun& run)
     for (std::uint32_t w = 0, n = run.workers; w < n; ++w) {
         asio::co_spawn(run.io, login_worker(run), [&run](std::exception_ptr e) {
             if (!e) return;
-            ++run.exceptions;
             --run.workers;
             run.wake.cancel();
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& ex) {
-                std::fprintf(stderr, "tern-loadgen: worker failed with an exception: %s\n", ex.what());
-            }
+            run.report_exception(e, "worker");
         });
     }
     co_await run.wait_until([&] { return run.workers == 0; });
@@ -607,15 +606,7 @@ asio::awaitable<void> message(MessageRun& run)
         if (o.connect_rate > 0) co_await run.sleep_until(run.start_time(i));
         co_await run.wait_until([&] { return run.logging_in < o.concurrency; });
         ++run.logging_in;
-        asio::co_spawn(run.io, message_session(run, i), [&run](std::exception_ptr e) {
-            if (!e) return;
-            ++run.exceptions;
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& ex) {
-                std::fprintf(stderr, "tern-loadgen: session failed with an exception: %s\n", ex.what());
-            }
-        });
+        asio::co_spawn(run.io, message_session(run, i), [&run](std::exception_ptr e) { run.report_exception(e, "session"); });
     }
     co_await run.wait_until([&] { return run.bound + run.failed == o.count; });
     print_login_phase(run, run.bound, run.failed, Clock::now(), run.login_latencies, run.login_failures, server_before,
