@@ -1,11 +1,16 @@
 # Sourced by the benchmark scripts: a release build, a scratch directory that is removed on exit (with the
 # ternd it started), a one-domain config on free loopback ports, and starting and stopping ternd.
 
-# bench_build ROOT BUILD: configure (once) and build ternd, ternctl and tern-loadgen; sets their paths.
+# bench_build ROOT BUILD [WOLFSSL]: configure (once) and build ternd, ternctl and tern-loadgen; sets their
+# paths. WOLFSSL (system or lean, the Meson option) also reconfigures an existing BUILD that differs.
 bench_build() {
-  local root=$1 build=$2 built
+  local root=$1 build=$2 wolfssl=${3:-} built
+  local option=()
+  [[ -n $wolfssl ]] && option=("-Dwolfssl=$wolfssl")
   if [[ ! -f $build/build.ninja ]]; then
-    meson setup "$build" "$root" --wrap-mode=nodownload -Dbuildtype=release >/dev/null
+    meson setup "$build" "$root" --wrap-mode=nodownload -Dbuildtype=release "${option[@]}" >/dev/null
+  elif [[ -n $wolfssl && $(bench_option "$build" wolfssl) != "$wolfssl" ]]; then
+    meson configure "$build" "${option[@]}" >/dev/null
   fi
   if ! built=$(ninja -C "$build" src/ternd src/ctl/ternctl tools/loadgen/tern-loadgen 2>&1); then
     echo "$built" >&2
@@ -56,10 +61,15 @@ idle_timeout = 3600
 TOML
 }
 
+# bench_option BUILD NAME: the value of a Meson option in BUILD (empty if the option is unknown).
+bench_option() {
+  meson introspect --buildoptions "$1" | python3 -c 'import json,sys; print(next((o["value"] for o in json.load(sys.stdin) if o["name"] == sys.argv[1]), ""))' "$2"
+}
+
 # bench_banner BUILD: the machine and build the figures come from.
 bench_banner() {
   echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(uname -r)"
-  echo "== ternd: $("$ternd" --version), buildtype $(meson introspect --buildoptions "$1" | python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "buildtype"))'), wolfSSL $(pkg-config --modversion wolfssl)"
+  echo "== ternd: $("$ternd" --version), buildtype $(bench_option "$1" buildtype), wolfSSL $(pkg-config --modversion wolfssl) ($(bench_option "$1" wolfssl))"
 }
 
 # bench_wait_listening PORT: until ternd accepts on PORT (10 s at most), else print its log and exit.

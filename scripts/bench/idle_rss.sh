@@ -5,7 +5,10 @@
 #
 #   scripts/bench/idle_rss.sh [--count N] [--workers W] [--transport starttls|direct-tls|plain]
 #                             [--mechanism M] [--rate R] [--hold SECONDS] [--build DIR] [--heaptrack FILE]
+#                             [--wolfssl system|lean]
 #
+# --wolfssl sets the Meson option of that name in the build dir (lean: wolfSSL built from Debian's source
+# with only what tern uses; use a separate --build DIR per value to avoid rebuilding).
 # --transport plain runs the same sessions without TLS (the server gets c2s.require_tls = false), so the
 # difference to starttls is what TLS costs per session. --heaptrack FILE runs ternd under heaptrack and
 # kills it (SIGKILL) right after the idle sample, so everything heaptrack reports as leaked in FILE.zst is
@@ -22,6 +25,7 @@ mechanism=SCRAM-SHA-1
 rate=500
 hold=10
 heaptrack_out=
+wolfssl=
 
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -33,7 +37,8 @@ while [[ $# -gt 0 ]]; do
     --hold) hold=$2 ;;
     --build) build=$2 ;;
     --heaptrack) heaptrack_out=$2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --wolfssl) wolfssl=$2 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "idle_rss.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift 2
@@ -46,7 +51,7 @@ case $transport in
 esac
 
 source "$root/scripts/bench/common.sh"
-bench_build "$root" "$build"
+bench_build "$root" "$build" "$wolfssl"
 
 bench_scratch idle-rss
 port=$(free_port)

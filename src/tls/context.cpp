@@ -5,6 +5,8 @@
 #include "tls/memory_io.hpp"
 #include "tls/wolf.hpp"
 
+#include <wolfssl/wolfcrypt/ecc.h>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -14,6 +16,13 @@
 #include <string.h>
 
 namespace tern::tls {
+
+void release_thread_caches()
+{
+#ifdef FP_ECC
+    wc_ecc_fp_free();
+#endif
+}
 
 namespace {
 

@@ -28,6 +28,10 @@ struct ServerCertificates {
 
 enum class Version { Tls1_2, Tls1_3 };
 
+// wolfCrypt caches precomputed ECC points per thread (FP_ECC), and only the thread that built the cache can
+// free it: every thread that signed or verified (handshakes, Context's key checks) calls this before it ends.
+void release_thread_caches();
+
 // For tests and tools (load generator, admin checks), never for accepting connections.
 struct ClientContextOptions {
     std::string ca_file{};                // PEM trust anchors; empty: the server's certificate is not verified

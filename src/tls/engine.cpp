@@ -95,9 +95,12 @@ Engine Engine::client(std::shared_ptr<const Context> context, const ClientOption
             return engine;
         }
     }
-    if (options.resume && wolfSSL_set_session(ssl, options.resume->session_) != WOLFSSL_SUCCESS) {
-        engine.fail("tls: cannot offer the session for resumption");
-        return engine;
+    if (options.resume) {
+        if (wolfSSL_set_session(ssl, options.resume->session_) != WOLFSSL_SUCCESS) {
+            engine.fail("tls: cannot offer the session for resumption");
+            return engine;
+        }
+        engine.offered_ = options.resume;
     }
     return engine;
 }
@@ -110,6 +113,8 @@ Engine::Engine(Engine&& other) noexcept
       hello_(std::move(other.hello_)),
       server_name_(std::move(other.server_name_)),
       last_error_(std::move(other.last_error_)),
+      peer_end_point_(std::move(other.peer_end_point_)),
+      offered_(std::move(other.offered_)),
       exporter_(other.exporter_),
       role_(other.role_),
       state_(std::exchange(other.state_, State::Failed)),
@@ -120,7 +125,7 @@ Engine::Engine(Engine&& other) noexcept
       hello_scanned_(other.hello_scanned_)
 {
     if (ssl_)
-        attach_memory_io(ssl_, &io_);
+        attach_callbacks();
 }
 
 Engine& Engine::operator=(Engine&& other) noexcept
@@ -160,10 +165,31 @@ bool Engine::create_ssl(const Context::Domain& domain)
         return false;
     }
     domain_ = &domain;
-    attach_memory_io(ssl_, &io_);
+    if (role_ == Role::Client)
+        wolfSSL_set_verify(ssl_, context_->verify_peer_ ? WOLFSSL_VERIFY_PEER : WOLFSSL_VERIFY_NONE, on_verify);
+    attach_callbacks();
     // The exporter needs the handshake secrets; on_established() takes it and frees them.
     wolfSSL_KeepArrays(ssl_);
     return true;
+}
+
+void Engine::attach_callbacks()
+{
+    attach_memory_io(ssl_, &io_);
+    if (role_ == Role::Client)
+        wolfSSL_SetCertCbCtx(ssl_, this);
+}
+
+int Engine::on_verify(int preverify_ok, WOLFSSL_X509_STORE_CTX* store)
+{
+    auto* engine = static_cast<Engine*>(store->userCtx);
+    if (engine && store->error_depth == 0 && store->totalCerts > 0 && store->certs && store->certs[0].buffer) {
+        const auto& leaf = store->certs[0];
+        engine->peer_end_point_ =
+            tls::server_end_point(std::string_view(reinterpret_cast<const char*>(leaf.buffer), leaf.length));
+    }
+    // Without verification wolfSSL still calls back (preverify 1); the verdict stays wolfSSL's.
+    return engine && !engine->context_->verify_peer_ ? 1 : preverify_ok;
 }
 
 Status Engine::start_server()
@@ -332,7 +358,8 @@ std::string_view Engine::cipher() const
 {
     if (!ssl_ || !handshake_done())
         return {};
-    const char* name = wolfSSL_get_cipher(ssl_);
+    // wolfSSL's own names ("TLS13-AES128-GCM-SHA256"): wolfSSL_get_cipher gives IANA names in some builds.
+    const char* name = wolfSSL_get_cipher_name(ssl_);
     return name ? name : "";
 }
 
@@ -355,10 +382,12 @@ std::shared_ptr<const Session> Engine::session() const
 {
     if (role_ != Role::Client || !ssl_ || !handshake_done())
         return nullptr;
-    WOLFSSL_SESSION* copy = wolfSSL_SESSION_dup(wolfSSL_get_session(ssl_));
-    if (!copy)
+    // A counted reference to the connection's own session object (SESSION_dup needs HAVE_EXT_CACHE, which
+    // the lean wolfSSL leaves out); tickets that arrive later land in it too.
+    WOLFSSL_SESSION* reference = wolfSSL_get1_session(ssl_);
+    if (!reference)
         return nullptr;
-    return std::shared_ptr<const Session>(new Session(copy));
+    return std::shared_ptr<const Session>(new Session(reference, end_point_binding()));
 }
 
 std::optional<std::string> Engine::tls_unique() const
@@ -384,18 +413,9 @@ std::optional<std::string> Engine::end_point_binding() const
 {
     if (role_ == Role::Server)
         return domain_ ? domain_->server_end_point : std::nullopt;
-#ifdef SESSION_CERTS
-    WOLFSSL_X509_CHAIN* chain = wolfSSL_get_peer_chain(ssl_);
-    if (!chain || wolfSSL_get_chain_count(chain) < 1)
-        return std::nullopt;
-    const unsigned char* der = wolfSSL_get_chain_cert(chain, 0);
-    const int size = wolfSSL_get_chain_length(chain, 0);
-    if (!der || size <= 0)
-        return std::nullopt;
-    return tls::server_end_point(std::string_view(reinterpret_cast<const char*>(der), static_cast<std::size_t>(size)));
-#else
-    return std::nullopt;
-#endif
+    if (resumed() && offered_)
+        return offered_->server_end_point_;
+    return peer_end_point_;
 }
 
 std::optional<std::string> Engine::channel_binding(std::string_view type) const

@@ -16,10 +16,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 struct WOLFSSL;
 struct WOLFSSL_SESSION;
+struct WOLFSSL_X509_STORE_CTX;
 
 namespace tern::tls {
 
@@ -44,8 +46,13 @@ public:
     Session& operator=(const Session&) = delete;
 
 private:
-    explicit Session(WOLFSSL_SESSION* session) : session_(session) {}
+    Session(WOLFSSL_SESSION* session, std::optional<std::string> server_end_point)
+        : session_(session), server_end_point_(std::move(server_end_point))
+    {
+    }
     WOLFSSL_SESSION* session_;
+    // A resumed handshake carries no certificate: the binding of the one the session was made with.
+    std::optional<std::string> server_end_point_;
     friend class Engine;
 };
 
@@ -121,6 +128,10 @@ private:
     Status fail_with(const char* operation, int result);
     std::optional<std::string> tls_unique() const;
     std::optional<std::string> end_point_binding() const;
+    // Client: wolfSSL's verify callback, called for the server's leaf certificate in both wolfSSL builds
+    // (WOLFSSL_ALWAYS_VERIFY_CB), where it is the one way to see the certificate without SESSION_CERTS.
+    static int on_verify(int preverify_ok, WOLFSSL_X509_STORE_CTX* store);
+    void attach_callbacks();
 
     std::shared_ptr<const Context> context_;
     const Context::Domain* domain_ = nullptr;
@@ -129,6 +140,8 @@ private:
     std::string hello_;  // client: the server's first records, until their ServerHello has been scanned
     std::string server_name_;
     std::string last_error_;
+    std::optional<std::string> peer_end_point_;  // client: tls-server-end-point of the server's certificate
+    std::shared_ptr<const Session> offered_;     // client: the session offered for resumption
     std::array<unsigned char, exporter_size> exporter_{};
     Role role_;
     State state_;
