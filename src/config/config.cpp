@@ -293,8 +293,10 @@ Handler section(std::vector<Field> fields)
         for (const auto& [name, value] : *table) {
             const std::string key = join_key(prefix, name.str());
             c.seen(key, name.source());
+            // A copy, not the structured binding: clang 14 (the fuzz build) can't capture those in a lambda.
+            const std::string_view wanted = name.str();
             const auto field = std::find_if(fields.begin(), fields.end(),
-                                            [&](const Field& f) { return f.name == name.str(); });
+                                            [&](const Field& f) { return f.name == wanted; });
             if (field != fields.end()) {
                 field->handle(c, value, key);
                 continue;

@@ -6,8 +6,10 @@
 #include <wolfssl/wolfcrypt/hash.h>
 #include <wolfssl/wolfcrypt/hmac.h>
 #include <wolfssl/wolfcrypt/pwdbased.h>
-#include <wolfssl/wolfcrypt/random.h>
 
+#include <sys/random.h>
+
+#include <cerrno>
 #include <limits>
 #include <stdexcept>
 
@@ -37,23 +39,6 @@ void check(int rc, const char* what)
     if (rc != 0)
         throw std::runtime_error(std::string("crypto: ") + what + " failed (" + std::to_string(rc) + ")");
 }
-
-class Rng {
-public:
-    Rng() { check(wc_InitRng(&rng_), "wc_InitRng"); }
-    ~Rng() { wc_FreeRng(&rng_); }
-    Rng(const Rng&) = delete;
-    Rng& operator=(const Rng&) = delete;
-
-    void fill(std::string& out)
-    {
-        if (!out.empty())
-            check(wc_RNG_GenerateBlock(&rng_, bytes(out), size32(out)), "wc_RNG_GenerateBlock");
-    }
-
-private:
-    WC_RNG rng_{};
-};
 
 // Value of a base64 alphabet character, or -1.
 int b64_value(char c)
@@ -130,11 +115,17 @@ std::string pbkdf2(Hash h, std::string_view password, std::string_view salt, std
     return out;
 }
 
+// The kernel's generator through getrandom(2), not wolfCrypt's: wolfCrypt seeds by opening /dev/urandom,
+// which fails on a server whose descriptors are all taken by a connection flood.
 std::string random_bytes(std::size_t n)
 {
-    thread_local Rng rng;
     std::string out(n, '\0');
-    rng.fill(out);
+    for (std::size_t done = 0; done < n;) {
+        const ssize_t got = ::getrandom(out.data() + done, n - done, 0);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) throw std::runtime_error("crypto: getrandom failed (" + std::to_string(errno) + ")");
+        done += static_cast<std::size_t>(got);
+    }
     return out;
 }
 

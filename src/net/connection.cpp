@@ -347,6 +347,7 @@ void Connection::create_session(std::optional<server::TlsInfo> tls)
 void Connection::pump()
 {
     if (!session_ || stopped_) return;
+    if (auth_reserved_ && session_->state() != server::Session::State::Authenticating) settle_auth(false);
     if (session_->has_output()) send_plain(session_->take_output());
     if (session_->action() == server::Session::Action::Close) begin_close();
 }
@@ -516,6 +517,7 @@ void Connection::stop()
     asio::error_code ec;
     socket_.close(ec);
     timer_.cancel();
+    settle_auth(false);
     if (session_) end_session();
     if (counted_address_) runtime_.limits().disconnected(address_);
     log::debug("c2s.disconnect", "conn={} ip={} jid={}", id_, address_,
@@ -587,12 +589,22 @@ std::optional<crypto::ScramKeys> Connection::scram_keys(std::string_view domain,
 
 bool Connection::auth_allowed()
 {
-    return runtime_.limits().auth_allowed(address_, Clock::now());
+    settle_auth(false);
+    auth_reserved_ = runtime_.limits().begin_auth(address_, Clock::now());
+    return auth_reserved_;
 }
 
 void Connection::auth_failed()
 {
-    runtime_.limits().auth_failed(address_, Clock::now());
+    if (auth_reserved_) return settle_auth(true);
+    runtime_.limits().auth_failed(address_, Clock::now());  // the attempt outlived this connection's stop()
+}
+
+void Connection::settle_auth(bool failed)
+{
+    if (!auth_reserved_) return;
+    auth_reserved_ = false;
+    runtime_.limits().end_auth(address_, Clock::now(), failed);
 }
 
 server::BindOutcome Connection::bind(const xmpp::Jid& full_jid)

@@ -122,6 +122,7 @@ private:
     server::TlsInfo tls_info() const;
 
     void pump();  // session output -> wire; a Close action -> begin_close()
+    void settle_auth(bool failed);  // the login attempt admitted by auth_allowed() is over
     void send_plain(std::string_view bytes);
     void queue_tls_output();
     void flush();
@@ -149,6 +150,7 @@ private:
     std::string address_;       // the peer's IP (the PROXY-protocol source when enabled)
     std::uint16_t port_number_ = 0;
     bool counted_address_ = false;
+    bool auth_reserved_ = false;  // a login attempt holds one failure of the address's budget
 
     std::unique_ptr<tls::Engine> tls_;
     std::unique_ptr<server::Session> session_;

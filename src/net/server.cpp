@@ -25,6 +25,7 @@
 #include "net/runtime.hpp"
 #include "store/accounts.hpp"
 #include "store/roster.hpp"
+#include "tls/context.hpp"
 #include "tls/self_signed.hpp"
 
 namespace tern::net {
@@ -131,9 +132,11 @@ struct Server::Impl {
 
     std::unique_ptr<Runtime> runtime;
     asio::thread_pool pool{2};  // blocking work: PBKDF2 of PLAIN logins
-    asio::io_context main{1};
+    // Declared before `main`, so they outlive it: an accept still pending on `main` at shutdown holds a socket
+    // of a worker's context, which destroying `main` destroys.
     std::vector<std::unique_ptr<Worker>> workers;
     std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+    asio::io_context main{1};
     std::vector<std::thread> threads;
     std::vector<asio::ip::tcp::acceptor> acceptors;
     asio::signal_set signals{main, SIGINT, SIGTERM, SIGHUP};
@@ -355,13 +358,17 @@ int Server::run()
     asio::co_spawn(s.main, s.tick_loop(), asio::detached);
 
     for (auto& worker : s.workers)
-        s.threads.emplace_back([w = worker.get()] { w->context.run(); });
+        s.threads.emplace_back([w = worker.get()] {
+            w->context.run();
+            tls::release_thread_caches();
+        });
     log::info("ternd.ready", "domains={} workers={} data_dir={}", log::quote(fmt::format("{}", fmt::join(s.config.server.domains, ","))),
               count, log::quote(s.config.server.data_dir.string()));
     s.main.run();
     for (auto& thread : s.threads) thread.join();
     s.pool.join();
     for (auto& worker : s.workers) worker->connections.clear();
+    tls::release_thread_caches();  // the key checks of Context ran on this thread
     log::info("ternd.stopped", "");
     return 0;
 }

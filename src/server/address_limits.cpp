@@ -44,14 +44,37 @@ bool AddressLimits::auth_allowed(const std::string& address, Clock::time_point n
     auto it = failures_.find(address);
     if (it == failures_.end()) return true;
     refill(it->second, now);
-    return it->second.tokens >= 1.0;
+    return it->second.tokens - it->second.in_progress >= 1.0;
+}
+
+bool AddressLimits::begin_auth(const std::string& address, Clock::time_point now)
+{
+    std::lock_guard lock(mutex_);
+    if (failures_.size() > 4096) forget_full_buckets(now);
+    auto [it, fresh] = failures_.try_emplace(address, Bucket{static_cast<double>(max_failures_), now, 0});
+    if (!fresh) refill(it->second, now);
+    if (it->second.tokens - it->second.in_progress < 1.0) return false;
+    ++it->second.in_progress;
+    return true;
+}
+
+void AddressLimits::end_auth(const std::string& address, Clock::time_point now, bool failed)
+{
+    std::lock_guard lock(mutex_);
+    auto it = failures_.find(address);
+    if (it == failures_.end() || it->second.in_progress == 0) return;
+    --it->second.in_progress;
+    refill(it->second, now);
+    if (failed) it->second.tokens = std::max(0.0, it->second.tokens - 1.0);
+    // An address whose logins succeed keeps no entry.
+    if (it->second.in_progress == 0 && it->second.tokens >= max_failures_) failures_.erase(it);
 }
 
 void AddressLimits::auth_failed(const std::string& address, Clock::time_point now)
 {
     std::lock_guard lock(mutex_);
     if (failures_.size() > 4096) forget_full_buckets(now);
-    auto [it, fresh] = failures_.try_emplace(address, Bucket{static_cast<double>(max_failures_), now});
+    auto [it, fresh] = failures_.try_emplace(address, Bucket{static_cast<double>(max_failures_), now, 0});
     if (!fresh) refill(it->second, now);
     it->second.tokens = std::max(0.0, it->second.tokens - 1.0);
 }
@@ -60,7 +83,7 @@ void AddressLimits::forget_full_buckets(Clock::time_point now)
 {
     for (auto it = failures_.begin(); it != failures_.end();) {
         refill(it->second, now);
-        if (it->second.tokens >= max_failures_)
+        if (it->second.tokens >= max_failures_ && it->second.in_progress == 0)
             it = failures_.erase(it);
         else
             ++it;

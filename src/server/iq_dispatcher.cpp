@@ -78,7 +78,7 @@ void IqDispatcher::dispatch(const xml::Stanza& iq, const Requester& from, Target
     if (iq.root().child_count() != 1) return fail(StanzaErrorCondition::BadRequest, "get and set carry exactly one child");
 
     const xml::Element payload = iq.root().first_child_element();
-    const auto it = handlers_.find(std::make_tuple(type, payload.ns(), payload.name()));
+    const auto it = handlers_.find(KeyView{type, payload.ns(), payload.name()});
     if (it == handlers_.end() || !includes(it->second.target, target))
         return fail(StanzaErrorCondition::ServiceUnavailable);
 

@@ -44,8 +44,18 @@ private:
         Visibility visible;
     };
     using Key = std::tuple<std::string, std::string, std::string>;  // type, ns, name
+    using KeyView = std::tuple<std::string_view, std::string_view, std::string_view>;
+    // Lookups by KeyView allocate nothing. Compares views only: clang 14 can't compare a tuple of
+    // string_view with a tuple of string.
+    struct KeyLess {
+        using is_transparent = void;
+        static KeyView view(const Key& k) { return {std::get<0>(k), std::get<1>(k), std::get<2>(k)}; }
+        static KeyView view(const KeyView& k) { return k; }
+        template <class A, class B>
+        bool operator()(const A& a, const B& b) const { return view(a) < view(b); }
+    };
 
-    std::map<Key, Entry, std::less<>> handlers_;
+    std::map<Key, Entry, KeyLess> handlers_;
     std::vector<Feature> features_;
     std::vector<SessionHooks> hooks_;
 };

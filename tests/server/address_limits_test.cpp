@@ -33,6 +33,26 @@ TEST_SUITE("server")
         CHECK(limits.auth_allowed("a", t0 + 21s));
     }
 
+    TEST_CASE("address limits reserve a failure per attempt in progress")
+    {
+        AddressLimits limits(10, 2);
+        const auto t0 = AddressLimits::Clock::time_point{} + 1h;
+        // Two attempts started side by side use up the budget before either has failed.
+        CHECK(limits.begin_auth("a", t0));
+        CHECK(limits.begin_auth("a", t0));
+        CHECK_FALSE(limits.begin_auth("a", t0));
+        CHECK_FALSE(limits.auth_allowed("a", t0));
+        CHECK(limits.begin_auth("b", t0));
+        // One succeeds: its reservation comes back. The other fails: spent.
+        limits.end_auth("a", t0, false);
+        limits.end_auth("a", t0, true);
+        CHECK(limits.begin_auth("a", t0));
+        CHECK_FALSE(limits.begin_auth("a", t0));
+        limits.end_auth("a", t0, true);
+        CHECK_FALSE(limits.auth_allowed("a", t0 + 29s));  // two per minute: one token every 30 s
+        CHECK(limits.begin_auth("a", t0 + 31s));
+    }
+
     TEST_CASE("address limits apply new limits at once")
     {
         AddressLimits limits(1, 1);
