@@ -14,6 +14,7 @@ test_packages=(
   python3 python3-slixmpp    # interoperability test with a real client library
   openssl                    # certificate inspection in tests
   coturn                     # end-to-end check of XEP-0215 TURN credentials (turnserver, turnutils_uclient)
+  sqlite3                    # integrity_check of the stores after kill -9 (crash test)
 )
 
 packages=("${build_packages[@]}")

@@ -208,6 +208,14 @@ void TernProcess::reload()
     if (pid_ > 0) ::kill(pid_, SIGHUP);
 }
 
+void TernProcess::kill_hard()
+{
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+}
+
 int TernProcess::stop(std::chrono::seconds timeout)
 {
     if (pid_ <= 0) return -1;

@@ -47,6 +47,8 @@ public:
     int stop(std::chrono::seconds timeout = std::chrono::seconds(10));
     bool running();
     void reload();  // SIGHUP
+    // SIGKILL: no chance to flush, commit or close anything; waits until it is gone.
+    void kill_hard();
 
     pid_t pid() const { return pid_; }
     std::uint16_t starttls_port() const { return starttls_port_; }

@@ -278,4 +278,56 @@ bool XmppClient::wait_closed(std::chrono::milliseconds timeout)
     }
 }
 
+void XmppClient::reset_connection()
+{
+    if (fd_ < 0) return;
+    const linger abort_on_close{.l_onoff = 1, .l_linger = 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+    ::close(fd_);
+    fd_ = -1;
+}
+
+XmppClient::XmppClient(AdoptSocket, int fd) : fd_(fd), tokenizer_(xml::Limits{.max_stanza_bytes = 1 << 20}) {}
+
+std::unique_ptr<XmppClient> XmppClient::from_address(std::uint16_t port, const std::string& source)
+{
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, source.c_str(), &local.sin_addr) != 1) throw std::runtime_error("bad IPv4 address " + source);
+    sockaddr_in server{};
+    server.sin_family = AF_INET;
+    server.sin_port = htons(port);
+    server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
+        ::connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server) != 0) {
+        ::close(fd);
+        throw std::runtime_error("connect from " + source + " to port " + std::to_string(port) + " failed");
+    }
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return std::unique_ptr<XmppClient>(new XmppClient(AdoptSocket{}, fd));
+}
+
+bool XmppClient::readable(std::chrono::milliseconds wait)
+{
+    if (!plain_.empty()) return true;
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, static_cast<int>(wait.count())) > 0;
+}
+
+void XmppClient::send_client_hello(const TlsOptions& options)
+{
+    tls::ClientContextOptions context_options;
+    context_options.max_version = options.max_version;
+    auto context = tls::Context::create_client(context_options);
+    if (!context) throw std::runtime_error(context.error());
+    tls::ClientOptions client_options;
+    client_options.server_name = options.server_name;
+    client_options.alpn = options.alpn;
+    auto engine = tls::Engine::client(*context, client_options);
+    if (engine.handshake() != tls::Status::WantRead) throw std::runtime_error("TLS handshake failed: " + engine.last_error());
+    write_raw(engine.take_outgoing());
+}
+
 }  // namespace tern::test

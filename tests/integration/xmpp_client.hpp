@@ -52,6 +52,9 @@ class XmppClient {
 public:
     // Connects to `host` (an IPv4 or IPv6 literal) on `port`.
     explicit XmppClient(std::uint16_t port, const std::string& host = "127.0.0.1");
+    // Connects to 127.0.0.1 from `source` (any 127/8 address is local on Linux): to the server's per-address
+    // limits, a different client.
+    static std::unique_ptr<XmppClient> from_address(std::uint16_t port, const std::string& source);
     ~XmppClient();
     XmppClient(const XmppClient&) = delete;
     XmppClient& operator=(const XmppClient&) = delete;
@@ -82,6 +85,14 @@ public:
     std::string expect_stream_error(std::chrono::milliseconds timeout = 5s);
     // True if the server closed the TCP connection within the timeout.
     bool wait_closed(std::chrono::milliseconds timeout = 5s);
+    // Drops the TCP connection with a reset (SO_LINGER 0), without closing the stream or TLS and without
+    // reading what is still buffered: a phone losing its network. The client is unusable afterwards.
+    void reset_connection();
+
+    // True if the server sent something or closed within `wait`; reads nothing.
+    bool readable(std::chrono::milliseconds wait);
+    // Starts a TLS handshake and stops after writing the ClientHello: a client that goes silent halfway.
+    void send_client_hello(const TlsOptions& options = {});
 
     // The client's own end of the TCP connection, as the server sees it on loopback.
     std::uint16_t local_port() const;
@@ -91,6 +102,8 @@ public:
     const xml::StreamHeader& stream_header() const { return tokenizer_.header(); }
 
 private:
+    struct AdoptSocket {};
+    XmppClient(AdoptSocket, int fd);
     void write_raw(std::string_view bytes);
     bool read_raw(std::chrono::milliseconds timeout);  // false on EOF; throws on timeout
     void flush_tls();
