@@ -1,6 +1,6 @@
 // The XEP-0215 module alone, for one core: a parsed <credentials/> request (one TURN REST service, one
 // HMAC-SHA1) and a <services/> request (the [turn] shortcut's four entries, three HMACs) dispatched through
-// the IqDispatcher over and over. No sockets, TLS or framing: see extdisco_bench for the whole server.
+// the IqDispatcher over and over. No sockets, TLS or framing: see `tern-loadgen extdisco` for the whole server.
 //   extdisco_handler_bench [seconds per measurement, default 2]
 #include <chrono>
 #include <cstdio>

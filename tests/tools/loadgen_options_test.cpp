@@ -110,13 +110,89 @@ TEST_CASE("loadgen refuses message options outside the message scenario and bad 
           "the message scenario takes --pairs, not --count or --accounts");
     CHECK(parse_error({"login", "--users", "u", "--password", "p", "--count", "4", "--pairs", "2"}) ==
           "--pairs is for the message scenario");
-    CHECK(parse_error({"idle", "--rate", "5"}) == "--rate is for the message scenario");
-    CHECK(parse_error({"idle", "--duration", "5"}) == "--duration is for the message scenario");
+    CHECK(parse_error({"idle", "--rate", "5"}) == "--rate is for the message and mixed scenarios");
+    CHECK(parse_error({"idle", "--duration", "5"}) == "--duration is for the message, extdisco and mixed scenarios");
     CHECK(parse_error({"message", "--window", "0"}) == "--window: expected a number from 1 to 100000, got '0'");
     CHECK(parse_error({"message", "--body-size", "70000"}) == "--body-size: expected a number from 1 to 65536, got '70000'");
     CHECK(parse_error({"message", "--rate", "0"}) == "--rate: expected messages per second above 0, got '0'");
     CHECK(parse_error({"message", "--duration", "0"}) == "--duration: expected seconds above 0, got '0'");
     CHECK(parse_error({"message", "--drain", "-1"}) == "--drain: expected seconds, got '-1'");
+}
+
+TEST_CASE("loadgen parses the extdisco scenario: connections, window, service type or credentials")
+{
+    const Options o = parse_ok({"extdisco", "--users", "e", "--password", "pw", "--connections", "50", "--window", "8",
+                                "--duration", "3", "--service-type", "turn", "--server-pid", "77"});
+    CHECK(o.scenario == Scenario::Extdisco);
+    CHECK(o.count == 50);
+    CHECK(o.accounts == 50);
+    CHECK(o.window == 8);
+    CHECK(o.duration == 3s);
+    CHECK(o.service_type == "turn");
+    CHECK(o.credentials_host.empty());
+    CHECK(o.effective_deadline() == 3s + 2s + 40s + 120s);
+    const Options d = parse_ok({"extdisco", "--users", "e", "--password", "pw", "--connections", "1"});
+    CHECK(d.window == 1);
+    CHECK(d.service_type.empty());
+    const Options c = parse_ok({"extdisco", "--users", "e", "--password", "pw", "--connections", "1", "--credentials",
+                                "turn.example.org", "--service-type", "turns"});
+    CHECK(c.credentials_host == "turn.example.org");
+
+    CHECK(parse_error({"extdisco", "--users", "e", "--password", "pw"}) == "--connections is required");
+    CHECK(parse_error({"extdisco", "--users", "e", "--password", "pw", "--count", "5"}) ==
+          "the extdisco scenario takes --connections, not --count");
+    CHECK(parse_error({"extdisco", "--users", "e", "--password", "pw", "--connections", "1", "--credentials", "h"}) ==
+          "--credentials needs --service-type (the service's type, e.g. turns)");
+    CHECK(parse_error({"extdisco", "--service-type", "a'b"}) ==
+          "--service-type: expected a service type such as turn or stun, got 'a'b'");
+    CHECK(parse_error({"login", "--connections", "5"}) == "--connections is for the extdisco scenario");
+    CHECK(parse_error({"message", "--service-type", "turn"}) == "--service-type is for the extdisco scenario");
+}
+
+TEST_CASE("loadgen parses the handshake scenario: direct TLS implied, no accounts needed")
+{
+    const Options o = parse_ok({"handshake", "--port", "5223", "--count", "1000", "--concurrency", "16"});
+    CHECK(o.scenario == Scenario::Handshake);
+    CHECK(o.transport == Transport::DirectTls);
+    CHECK(o.count == 1000);
+    CHECK(o.concurrency == 16);
+    CHECK(parse_ok({"handshake", "--count", "1", "--direct-tls"}).transport == Transport::DirectTls);
+    CHECK(parse_error({"handshake", "--count", "1", "--plain"}) == "the handshake scenario needs TLS, not --plain");
+    CHECK(parse_error({"handshake"}) == "--count is required");
+    CHECK(parse_error({"handshake", "--count", "1", "--window", "2"}) == "--window is for the message and extdisco scenarios");
+}
+
+TEST_CASE("loadgen parses the mixed scenario: sessions, a total rate, a report interval")
+{
+    const Options o = parse_ok({"mixed", "--users", "s", "--password", "pw", "--count", "1000", "--rate", "250",
+                                "--duration", "1800", "--interval", "60", "--body-size", "40"});
+    CHECK(o.scenario == Scenario::Mixed);
+    CHECK(o.count == 1000);
+    CHECK(o.message_rate == 250);
+    CHECK(o.duration == 1800s);
+    CHECK(o.interval == 60s);
+    CHECK(o.body_bytes == 40);
+    CHECK(o.effective_deadline() == 1800s + 2s + 40s + 120s);
+    const Options d = parse_ok({"mixed", "--users", "s", "--password", "pw", "--count", "2"});
+    CHECK(d.message_rate == 100);
+    CHECK(d.interval == 60s);
+    CHECK(parse_error({"mixed", "--interval", "0"}) == "--interval: expected seconds above 0, got '0'");
+    CHECK(parse_error({"mixed", "--rate", "-3"}) == "--rate: expected events per second above 0, got '-3'");
+    CHECK(parse_error({"message", "--interval", "5"}) == "--interval is for the mixed scenario");
+}
+
+TEST_CASE("loadgen numbers accounts from --first so several generators can split them")
+{
+    const Options o = parse_ok({"idle", "--users", "load", "--password", "pw", "--count", "3", "--first", "19001"});
+    CHECK(o.first == 19001);
+    CHECK(o.account(0) == "load19001");
+    CHECK(o.account(2) == "load19003");
+    CHECK(parse_ok({"idle", "--users", "u", "--password", "p", "--count", "1"}).account(0) == "u1");
+    CHECK(parse_ok({"idle", "--users", "u", "--password", "p", "--count", "1", "--first", "0"}).account(0) == "u0");
+    CHECK(parse_error({"idle", "--first", "x"}) == "--first: expected a number from 0 to 1000000000, got 'x'");
+    CHECK(scenario_name(Scenario::Mixed) == "mixed");
+    CHECK(usage().find("--first N") != std::string_view::npos);
+    CHECK(usage().find("20,000") != std::string_view::npos);
 }
 
 TEST_CASE("loadgen source ranges: explicit, single, and none for a non-loopback server")
@@ -141,7 +217,7 @@ TEST_CASE("loadgen source ranges: explicit, single, and none for a non-loopback 
 TEST_CASE("loadgen refuses bad command lines with one line each")
 {
     CHECK(parse_error({}) == "no scenario given (see tern-loadgen --help)");
-    CHECK(parse_error({"storm"}) == "unknown scenario 'storm' (idle, login or message)");
+    CHECK(parse_error({"storm"}) == "unknown scenario 'storm' (idle, login, message, extdisco, handshake or mixed)");
     CHECK(parse_error({"idle", "--password", "p", "--count", "1"}) == "--users PREFIX is required");
     CHECK(parse_error({"idle", "--users", "u", "--count", "1"}) == "--password is required");
     CHECK(parse_error({"idle", "--users", "u", "--password", "p"}) == "--count is required");

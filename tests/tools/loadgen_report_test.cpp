@@ -66,6 +66,28 @@ TEST_CASE("loadgen reads VmRSS and CPU ticks from /proc text")
     CHECK_FALSE(sample_process(0));
 }
 
+TEST_CASE("loadgen flags its own CPU above 90% of a core over phases of at least half a second")
+{
+    const auto busy = own_cpu_share(0.95, 1.0);
+    CHECK(busy.percent == doctest::Approx(95));
+    CHECK(busy.saturated);
+    CHECK_FALSE(own_cpu_share(0.9, 1.0).saturated);
+    CHECK_FALSE(own_cpu_share(0.3, 0.3).saturated);  // too short to tell
+    CHECK(own_cpu_share(1.0, 0).percent == 0);
+}
+
+TEST_CASE("loadgen counts a process's open descriptors")
+{
+    const auto n = count_open_fds(static_cast<int>(::getpid()));
+    REQUIRE(n);
+    CHECK(*n >= 3);
+    const int extra = ::dup(0);
+    REQUIRE(extra >= 0);
+    CHECK(count_open_fds(static_cast<int>(::getpid())) == *n + 1);
+    ::close(extra);
+    CHECK_FALSE(count_open_fds(0));
+}
+
 TEST_CASE("loadgen raises its open-file limit to the hard limit")
 {
     CHECK(raise_open_file_limit() >= 1024);

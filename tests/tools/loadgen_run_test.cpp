@@ -240,4 +240,103 @@ TEST_CASE("loadgen message: a pair with a failed login does not send, the other 
     CHECK(line.find("\"errors\":{}") != std::string::npos);
 }
 
+TEST_CASE("loadgen extdisco keeps a window of XEP-0215 requests in flight and counts IQ errors by kind")
+{
+    TernProcess server;
+    server.set("server", "log_level", "\"info\"");
+    server.set("turn", "host", "\"127.0.0.1\"");
+    server.set("turn", "secret", "\"s3cret\"");
+    add_accounts(server, "lg", 2, "pw");
+    server.start();
+    const std::vector<std::string> base = {"extdisco", "--port", std::to_string(server.starttls_port()), "--users", "lg",
+                                           "--password", "pw", "--connections", "2", "--timeout", "10", "--duration",
+                                           "0.5", "--window", "4"};
+    auto r = loadgen(concat(base, {"--service-type", "turn", "--server-pid", std::to_string(server.pid())}));
+    CHECK_MESSAGE(r.exit_code == 0, r.output);
+    CHECK(phase_line(r.output, "login").find("\"sessions\":2,\"bound\":2,\"failed\":0,") != std::string::npos);
+    std::string line = phase_line(r.output, "extdisco");
+    CHECK(line.find("\"connections\":2,\"window\":4,\"service_type\":\"turn\",\"request\":\"services\",") !=
+          std::string::npos);
+    CHECK(json_number(line, "sent") >= 8);
+    CHECK(json_number(line, "results") == json_number(line, "sent"));
+    CHECK(json_number(line, "unanswered") == 0);
+    CHECK(json_number(line, "iqs_per_s") > 0);
+    CHECK(json_number(line, "p50") > 0);
+    CHECK(json_number(line, "p99") <= json_number(line, "max"));
+    CHECK(json_number(line, "server_cpu_us_per_iq") >= 0);
+    CHECK(line.find("\"errors\":{}") != std::string::npos);
+    CHECK(r.output.find("sent / answered / errors / unanswered") != std::string::npos);
+
+    // Credentials for a service the server does not have: every answer is an IQ error, counted by condition.
+    r = loadgen(concat(base, {"--json", "--credentials", "nowhere.example", "--service-type", "turn"}));
+    CHECK(r.exit_code == 1);
+    line = phase_line(r.output, "extdisco");
+    CHECK(json_number(line, "results") == 0);
+    CHECK(json_number(line, "iq_errors") == json_number(line, "sent"));
+    CHECK(line.find("\"errors\":{\"iq-error:") != std::string::npos);
+    CHECK(server.running());
+}
+
+TEST_CASE("loadgen handshake does bare TLS handshakes on the direct-TLS port")
+{
+    TernProcess server;
+    server.set("server", "log_level", "\"info\"");
+    server.start();
+    const auto r = loadgen({"handshake", "--port", std::to_string(server.direct_tls_port()), "--count", "12",
+                            "--concurrency", "3", "--server-pid", std::to_string(server.pid())});
+    CHECK_MESSAGE(r.exit_code == 0, r.output);
+    const std::string line = phase_line(r.output, "handshake");
+    CHECK(line.find("\"handshakes\":12,\"succeeded\":12,\"failed\":0,") != std::string::npos);
+    CHECK(json_number(line, "rate_per_s") > 0);
+    CHECK(json_number(line, "server_cpu_s") >= 0);
+    CHECK(line.find("\"loadgen_saturated\":") != std::string::npos);
+    CHECK(r.output.find("handshakes/s") != std::string::npos);
+    CHECK(server.running());
+
+    // The STARTTLS port does not speak TLS first: every handshake fails, by kind.
+    const auto wrong = loadgen({"handshake", "--json", "--port", std::to_string(server.starttls_port()), "--count", "2",
+                                "--timeout", "2"});
+    CHECK(wrong.exit_code == 1);
+    CHECK(phase_line(wrong.output, "handshake").find("\"succeeded\":0,\"failed\":2,") != std::string::npos);
+}
+
+TEST_CASE("loadgen mixed sends a mix of events at a rate and reports every interval")
+{
+    TernProcess server;
+    server.set("server", "log_level", "\"info\"");
+    server.set("turn", "host", "\"127.0.0.1\"");
+    server.set("turn", "secret", "\"s3cret\"");
+    add_accounts(server, "lg", 4, "pw");
+    server.start();
+    const auto r = loadgen({"mixed", "--port", std::to_string(server.starttls_port()), "--users", "lg", "--password",
+                            "pw", "--count", "4", "--rate", "200", "--duration", "1.5", "--interval", "0.5", "--timeout",
+                            "10", "--server-pid", std::to_string(server.pid())});
+    CHECK_MESSAGE(r.exit_code == 0, r.output);
+    // Three intervals of 0.5 s (the last one may come after the drain), each a JSON line and a table row.
+    std::size_t intervals = 0;
+    std::string first;
+    for (std::size_t at = r.output.find("\"phase\":\"interval\""); at != std::string::npos;
+         at = r.output.find("\"phase\":\"interval\"", at + 1)) {
+        if (intervals++ == 0) first = phase_line(r.output, "interval");
+    }
+    CHECK(intervals >= 3);
+    CHECK(intervals <= 4);
+    CHECK(json_number(first, "sent") >= 90);
+    CHECK(json_number(first, "events_per_s") > 0);
+    CHECK(json_number(first, "server_rss_kib") > 0);
+    CHECK(json_number(first, "server_fds") > 4);
+    CHECK(json_number(first, "p50") > 0);
+    CHECK(first.find("\"errors\":{}") != std::string::npos);
+    CHECK(first.find("\"loadgen_saturated\":") != std::string::npos);
+    CHECK(r.output.find("elapsed_s") != std::string::npos);  // the table's header
+
+    const std::string summary = phase_line(r.output, "mixed");
+    CHECK(json_number(summary, "sent") >= 280);
+    CHECK(json_number(summary, "sent") <= 301);
+    CHECK(json_number(summary, "completed") == json_number(summary, "sent"));
+    CHECK(json_number(summary, "late") == 0);
+    CHECK(summary.find("\"errors\":{}") != std::string::npos);
+    CHECK(server.running());
+}
+
 }  // TEST_SUITE

@@ -323,9 +323,10 @@ asio::awaitable<bool> Client::authenticate(const std::string& user, const std::s
     co_return true;
 }
 
-asio::awaitable<bool> Client::bind()
+asio::awaitable<bool> Client::bind(const xml::Stanza& features)
 {
     begin_step("bind");
+    if (!features.root().child("bind", xmpp::ns::bind)) co_return fail_here("protocol", "no resource binding offered");
     if (!co_await send("<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>"))
         co_return false;
     const auto reply = co_await next_stanza();
@@ -337,6 +338,21 @@ asio::awaitable<bool> Client::bind()
     }
     jid_ = std::string(reply->root().child("bind", xmpp::ns::bind).child("jid", xmpp::ns::bind).text());
     if (jid_.empty()) co_return fail_here("protocol", "the bind result has no JID");
+    // RFC 3921's session establishment: still offered by Prosody and ejabberd, but as <optional/> (RFC 6121).
+    const auto session = features.root().child("session", xmpp::ns::session);
+    if (session && !session.child("optional", xmpp::ns::session)) co_return co_await start_session();
+    co_return true;
+}
+
+asio::awaitable<bool> Client::start_session()
+{
+    begin_step("session");
+    if (!co_await send("<iq type='set' id='session1'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>"))
+        co_return false;
+    const auto reply = co_await next_stanza();
+    if (!reply) co_return false;
+    if (reply->name() != "iq" || reply->id() != "session1") co_return fail_here("protocol", "expected the session result");
+    if (reply->type() != "result") co_return fail("session:refused", "session establishment refused");
     co_return true;
 }
 
@@ -363,16 +379,26 @@ asio::awaitable<bool> Client::login(std::optional<std::uint32_t> source, const s
 
     if (!co_await authenticate(user, password, salted)) co_return false;
     begin_step("stream");
-    if (!co_await open_stream()) co_return false;
-    co_return co_await bind();
+    features = co_await open_stream();
+    if (!features) co_return false;
+    co_return co_await bind(*features);
+}
+
+asio::awaitable<bool> Client::tls_handshake(std::optional<std::uint32_t> source)
+{
+    // Not `if (!co_await connect(..)) co_return false; co_return co_await handshake();`: GCC 12 miscompiles
+    // that body (the coroutine traps at its first resume).
+    bool ok = co_await connect(source);
+    if (ok) ok = co_await handshake();
+    co_return ok;
 }
 
 //---------------------------------------------------------------------------------------------------------
 // Idle and close
 
-asio::awaitable<bool> Client::hold(asio::steady_timer& release, const StanzaHandler& on_stanza)
+asio::awaitable<bool> Client::hold(asio::steady_timer& release, const StanzaHandler& on_stanza, std::string_view step)
 {
-    step_ = on_stanza ? "message" : "hold";
+    step_ = !step.empty() ? std::string(step) : on_stanza ? "message" : "hold";
     for (;;) {
         auto result = co_await (socket_.async_wait(asio::ip::tcp::socket::wait_read, nothrow) || release.async_wait(nothrow));
         if (result.index() == 1) co_return true;
@@ -415,6 +441,21 @@ asio::awaitable<void> Client::close()
         if (r.kind == xml::EventKind::NeedMore || r.kind == xml::EventKind::StreamClose) break;
     }
     asio::error_code ec;
+    socket_.close(ec);
+}
+
+void Client::drop()
+{
+    if (!socket_.is_open()) return;
+    asio::error_code ec;
+    if (tls_) {
+        tls_->shutdown();
+        if (tls_->has_outgoing()) {
+            const std::string bytes = tls_->take_outgoing();
+            socket_.non_blocking(true, ec);
+            socket_.write_some(asio::buffer(bytes), ec);  // a full socket buffer just loses the close_notify
+        }
+    }
     socket_.close(ec);
 }
 

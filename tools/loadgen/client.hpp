@@ -45,18 +45,25 @@ public:
     Client(asio::any_io_executor executor, const ClientConfig& config);
 
     // Connects (from `source`, an IPv4 address in host order, when given), negotiates TLS, authenticates and
-    // binds a server-generated resource. false on failure: see failure(). `salted` is a cache for this
-    // account's SCRAM SaltedPassword (read and updated).
+    // binds a server-generated resource (then opens the legacy session when the server asks for it; servers
+    // that mark it optional or don't offer it are not asked). false on failure: see failure(). `salted` is a
+    // cache for this account's SCRAM SaltedPassword (read and updated).
     asio::awaitable<bool> login(std::optional<std::uint32_t> source, const std::string& user,
                                 const std::string& password, sasl::SaltedPassword& salted);
+    // Connects and completes a direct-TLS handshake, nothing more (the handshake scenario).
+    asio::awaitable<bool> tls_handshake(std::optional<std::uint32_t> source);
     using StanzaHandler = std::function<void(const xml::Stanza&)>;
     // Holds the bound session until `release` expires or is cancelled, giving every stanza the server sends
-    // to `on_stanza` (if set). false if the server ended the session first (see failure()).
-    asio::awaitable<bool> hold(asio::steady_timer& release, const StanzaHandler& on_stanza = {});
+    // to `on_stanza` (if set). false if the server ended the session first (see failure(), whose kind names
+    // `step`, e.g. "closed:message").
+    asio::awaitable<bool> hold(asio::steady_timer& release, const StanzaHandler& on_stanza = {},
+                               std::string_view step = {});
     // Sends stanzas on the bound session, bounded by the step timeout. May run while hold() waits.
     asio::awaitable<bool> send_stanzas(std::string_view stanzas);
     // Ends the stream and TLS, waits (bounded) for the server to end its side, closes the socket.
     asio::awaitable<void> close();
+    // Sends TLS close_notify (best effort, no wait) and closes the socket.
+    void drop();
 
     const Failure& failure() const { return failure_; }
     const std::string& jid() const { return jid_; }
@@ -73,7 +80,8 @@ private:
     asio::awaitable<bool> starttls();
     asio::awaitable<bool> authenticate(const std::string& user, const std::string& password,
                                        sasl::SaltedPassword& salted);
-    asio::awaitable<bool> bind();
+    asio::awaitable<bool> bind(const xml::Stanza& features);
+    asio::awaitable<bool> start_session();
     // false (failure_ set) unless `reply` is <expected/>; a <failure/> counts as "sasl:<condition>".
     bool sasl_reply_is(const std::optional<xml::Stanza>& reply, std::string_view expected, const std::string& user);
     std::optional<sasl::ScramClient> make_scram(const std::string& user, const std::string& password,

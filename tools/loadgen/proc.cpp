@@ -1,5 +1,8 @@
 #include "loadgen/proc.hpp"
 
+#include <filesystem>
+#include <system_error>
+
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -76,6 +79,19 @@ std::optional<ProcessSample> sample_process(int pid)
     const auto ticks = parse_cpu_ticks(*stat);
     if (!rss || !ticks) return std::nullopt;
     return ProcessSample{*rss, static_cast<double>(*ticks) / static_cast<double>(::sysconf(_SC_CLK_TCK))};
+}
+
+std::optional<std::uint64_t> count_open_fds(int pid)
+{
+    std::error_code ec;
+    std::filesystem::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", ec);
+    if (ec) return std::nullopt;
+    std::uint64_t n = 0;
+    for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
+        if (ec) return std::nullopt;
+        ++n;
+    }
+    return n;
 }
 
 OwnUsage own_usage()

@@ -20,6 +20,9 @@ std::optional<std::uint64_t> parse_cpu_ticks(std::string_view stat);
 // nullopt if the process is gone or its files are unreadable.
 std::optional<ProcessSample> sample_process(int pid);
 
+// Entries of /proc/PID/fd: the process's open descriptors (nullopt if unreadable).
+std::optional<std::uint64_t> count_open_fds(int pid);
+
 struct OwnUsage {
     double user_seconds = 0;
     double system_seconds = 0;

@@ -122,6 +122,15 @@ JsonLine& JsonLine::add_latencies(std::string_view k, Latencies& latencies)
     return *this;
 }
 
+OwnCpuShare own_cpu_share(double cpu_seconds, double phase_seconds)
+{
+    OwnCpuShare share;
+    share.seconds = cpu_seconds;
+    share.percent = phase_seconds > 0 ? cpu_seconds / phase_seconds * 100 : 0;
+    share.saturated = phase_seconds >= 0.5 && share.percent > 90;
+    return share;
+}
+
 Table& Table::row(std::string name, std::string value)
 {
     rows_.emplace_back(std::move(name), std::move(value));

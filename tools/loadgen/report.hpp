@@ -67,4 +67,13 @@ private:
 
 std::string format_number(double value, int decimals);
 
+// The generator's own CPU over a phase, as a share of one core: above 90% (over at least half a second;
+// shorter phases are mostly noise) it may be the bottleneck rather than the server.
+struct OwnCpuShare {
+    double seconds = 0;
+    double percent = 0;
+    bool saturated = false;
+};
+OwnCpuShare own_cpu_share(double cpu_seconds, double phase_seconds);
+
 }  // namespace tern::loadgen

@@ -2,23 +2,12 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdio>
-#include <cstdlib>
 #include <deque>
-#include <exception>
-#include <map>
-#include <vector>
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
 
-#include "loadgen/client.hpp"
-#include "loadgen/proc.hpp"
-#include "loadgen/report.hpp"
+#include "loadgen/run.hpp"
 #include "xmpp/ns.hpp"
 
 namespace tern::loadgen {
@@ -26,180 +15,6 @@ namespace tern::loadgen {
 namespace {
 
 using namespace asio::experimental::awaitable_operators;
-using Clock = std::chrono::steady_clock;
-constexpr auto nothrow = asio::experimental::as_tuple(asio::use_awaitable);
-
-double seconds_between(Clock::time_point from, Clock::time_point to)
-{
-    return std::chrono::duration<double>(to - from).count();
-}
-
-std::string_view scenario_name(Scenario s)
-{
-    switch (s) {
-    case Scenario::Idle: return "idle";
-    case Scenario::Login: return "login";
-    case Scenario::Message: return "message";
-    }
-    return "?";
-}
-
-std::string_view transport_name(Transport t)
-{
-    switch (t) {
-    case Transport::StartTls: return "starttls";
-    case Transport::DirectTls: return "direct-tls";
-    case Transport::Plain: return "plain";
-    }
-    return "?";
-}
-
-// State shared by the coordinator and the sessions of one run (all on one thread).
-struct Run {
-    Run(asio::io_context& io, const Options& o) : io(io), options(o), wake(io), pace(io)
-    {
-        salted.resize(o.accounts);
-    }
-
-    asio::io_context& io;
-    const Options& options;
-    ClientConfig client;
-    std::vector<sasl::SaltedPassword> salted;  // per account: SCRAM's client-side PBKDF2, done once
-    asio::steady_timer wake;                   // the coordinator sleeps on it; sessions cancel it
-    asio::steady_timer pace;                   // connect-rate pacing
-    Clock::time_point started = Clock::now();
-    std::uint64_t exceptions = 0;
-    bool finished = false;
-
-    std::optional<std::uint32_t> source(std::uint64_t i) const
-    {
-        if (!options.sources) return std::nullopt;
-        return options.sources->at(i);
-    }
-    std::string user(std::uint32_t account) const { return options.user_prefix + std::to_string(account + 1); }
-
-    // The completion of a spawned session or worker: an exception is counted and named, never swallowed.
-    void report_exception(std::exception_ptr e, const char* who)
-    {
-        if (!e) return;
-        ++exceptions;
-        try {
-            std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-            std::fprintf(stderr, "tern-loadgen: %s failed with an exception: %s\n", who, ex.what());
-        }
-    }
-
-    std::optional<ProcessSample> server() const
-    {
-        if (!options.server_pid) return std::nullopt;
-        return sample_process(*options.server_pid);
-    }
-
-    JsonLine json(std::string_view phase) const
-    {
-        JsonLine line;
-        line.add("tool", "tern-loadgen").add("scenario", scenario_name(options.scenario)).add("phase", phase);
-        return line;
-    }
-
-    void print(const Table& table, const JsonLine& line) const
-    {
-        if (!options.json_only) std::fputs((table.str() + "\n").c_str(), stdout);
-        std::fputs((line.str() + "\n").c_str(), stdout);
-        std::fflush(stdout);
-    }
-
-    // Waits until `done()` holds; sessions call wake.cancel() whenever something changed.
-    template <class Done>
-    asio::awaitable<void> wait_until(Done done)
-    {
-        while (!done()) {
-            wake.expires_at(Clock::time_point::max());
-            co_await wake.async_wait(nothrow);
-        }
-    }
-
-    // The same, but no later than `limit`.
-    template <class Done>
-    asio::awaitable<void> wait_until(Done done, Clock::time_point limit)
-    {
-        while (!done() && Clock::now() < limit) {
-            wake.expires_at(limit);
-            co_await wake.async_wait(nothrow);
-        }
-    }
-
-    asio::awaitable<void> sleep_until(Clock::time_point when)
-    {
-        pace.expires_at(when);
-        co_await pace.async_wait(nothrow);
-    }
-
-    // The connection's start time under --connect-rate.
-    Clock::time_point start_time(std::uint64_t i) const
-    {
-        if (options.connect_rate <= 0) return started;
-        return started + std::chrono::duration_cast<Clock::duration>(
-                             std::chrono::duration<double>(static_cast<double>(i) / options.connect_rate));
-    }
-};
-
-struct Failures {
-    ErrorCounts counts;
-    std::map<std::string, std::string> samples;  // one detail line per kind
-
-    void add(const Failure& f)
-    {
-        ++counts[f.kind];
-        samples.emplace(f.kind, f.detail);
-    }
-    void into(Table& table) const
-    {
-        for (const auto& [kind, n] : counts) table.row("  " + kind, std::to_string(n) + "  (" + samples.at(kind) + ")");
-    }
-};
-
-void add_server_figures(Table& table, JsonLine& line, const std::optional<ProcessSample>& before,
-                        const std::optional<ProcessSample>& after, std::uint64_t count, std::string_view per)
-{
-    if (!before || !after) return;
-    const double cpu = after->cpu_seconds - before->cpu_seconds;
-    line.add("server_cpu_s", cpu);
-    table.row("server CPU", format_number(cpu, 2) + " s" +
-                                (count ? " (" + format_number(cpu * 1000 / static_cast<double>(count), 3) + " ms per " +
-                                             std::string(per) + ")"
-                                       : std::string()));
-}
-
-void add_latencies(Table& table, JsonLine& line, Latencies& latencies)
-{
-    line.add_latencies("latency_ms", latencies);
-    table.row("latency p50 / p90 / p99 / max",
-              format_number(latencies.percentile(50), 1) + " / " + format_number(latencies.percentile(90), 1) + " / " +
-                  format_number(latencies.percentile(99), 1) + " / " + format_number(latencies.max(), 1) + " ms");
-}
-
-// The first phase of idle and message: COUNT sessions logged in and bound (and held).
-void print_login_phase(const Run& run, std::uint32_t bound, std::uint32_t failed, Clock::time_point all_bound,
-                       Latencies& latencies, const Failures& failures, const std::optional<ProcessSample>& server_before,
-                       const std::optional<ProcessSample>& server_bound)
-{
-    const Options& o = run.options;
-    const double took = seconds_between(run.started, all_bound);
-    Table table("login phase: " + std::to_string(o.count) + " sessions, " + std::string(transport_name(o.transport)) +
-                ", " + o.mechanism);
-    JsonLine line = run.json("login");
-    line.add("sessions", o.count).add("bound", bound).add("failed", failed).add("seconds", took);
-    line.add("rate_per_s", took > 0 ? bound / took : 0.0);
-    table.row("bound / failed", std::to_string(bound) + " / " + std::to_string(failed))
-        .row("took", format_number(took, 2) + " s (" + format_number(took > 0 ? bound / took : 0, 1) + " logins/s)");
-    add_latencies(table, line, latencies);
-    add_server_figures(table, line, server_before, server_bound, bound, "login");
-    line.add("errors", failures.counts);
-    failures.into(table);
-    run.print(table, line);
-}
 
 //---------------------------------------------------------------------------------------------------------
 // idle
@@ -251,7 +66,7 @@ asio::awaitable<void> idle(IdleRun& run)
 {
     const Options& o = run.options;
     const auto server_before = run.server();
-    run.started = Clock::now();
+    run.start();
     for (std::uint32_t i = 0; i < o.count; ++i) {
         if (o.connect_rate > 0) co_await run.sleep_until(run.start_time(i));
         co_await run.wait_until([&] { return run.in_flight < o.concurrency; });
@@ -356,7 +171,7 @@ asio::awaitable<void> login(LoginRun& run)
 {
     const Options& o = run.options;
     const auto server_before = run.server();
-    run.started = Clock::now();
+    run.start();
     run.workers = std::min(o.concurrency, o.count);
     for (std::uint32_t w = 0, n = run.workers; w < n; ++w) {
         asio::co_spawn(run.io, login_worker(run), [&run](std::exception_ptr e) {
@@ -385,6 +200,7 @@ asio::awaitable<void> login(LoginRun& run)
     table.row("cycle p50 / p99", format_number(run.cycles.percentile(50), 1) + " / " +
                                      format_number(run.cycles.percentile(99), 1) + " ms (connect to closed)");
     add_server_figures(table, line, server_before, server_after, run.succeeded, "login");
+    add_own_cpu(table, line, run.own_started, own_usage(), took);
     line.add("errors", run.failures.counts);
     run.failures.into(table);
     run.print(table, line);
@@ -561,9 +377,6 @@ void print_message_phase(MessageRun& run, Clock::time_point sending_done, Clock:
     const double throughput = receiving > 0 ? static_cast<double>(run.received) / receiving : 0;
     const std::uint64_t lost = run.sent - std::min(run.sent, run.received);
     const double phase = seconds_between(run.send_start, drained);
-    const double own_cpu = own_after.user_seconds + own_after.system_seconds - own_before.user_seconds - own_before.system_seconds;
-    const double own_share = phase > 0 ? own_cpu / phase * 100 : 0;
-    const bool saturated = phase >= 0.5 && own_share > 90;  // shorter phases: the share is mostly noise
 
     std::string pace = o.message_rate > 0 ? "rate " + format_number(o.message_rate, 0) + "/s (window " + std::to_string(o.window) + ")"
                                           : "window " + std::to_string(o.window);
@@ -588,10 +401,7 @@ void print_message_phase(MessageRun& run, Clock::time_point sending_done, Clock:
         table.row("server CPU", format_number(cpu, 2) + " s (" + format_number(phase > 0 ? cpu / phase * 100 : 0, 0) +
                                     "% of a core; " + format_number(per_cpu, 0) + " messages per CPU-second)");
     }
-    line.add("loadgen_cpu_s", own_cpu).add("loadgen_cpu_pct", own_share).add("loadgen_saturated", std::uint64_t{saturated});
-    table.row("tern-loadgen CPU", format_number(own_cpu, 2) + " s (" + format_number(own_share, 0) + "% of a core)");
-    if (saturated)
-        table.row("WARNING", "tern-loadgen used more than 90% of a core: it may be the bottleneck, not the server");
+    add_own_cpu(table, line, own_before, own_after, phase);
     line.add("errors", run.exchange_failures.counts);
     run.exchange_failures.into(table);
     run.print(table, line);
@@ -601,7 +411,7 @@ asio::awaitable<void> message(MessageRun& run)
 {
     const Options& o = run.options;
     const auto server_before = run.server();
-    run.started = Clock::now();
+    run.start();
     for (std::uint32_t i = 0; i < o.count; ++i) {
         if (o.connect_rate > 0) co_await run.sleep_until(run.start_time(i));
         co_await run.wait_until([&] { return run.logging_in < o.concurrency; });
@@ -633,90 +443,30 @@ asio::awaitable<void> message(MessageRun& run)
     run.finished = true;
 }
 
-void print_own_usage(const Run& run, bool deadline_hit)
-{
-    const OwnUsage usage = own_usage();
-    Table table("tern-loadgen itself");
-    JsonLine line = run.json("loadgen");
-    line.add("cpu_user_s", usage.user_seconds)
-        .add("cpu_system_s", usage.system_seconds)
-        .add("max_rss_kib", usage.max_rss_kb)
-        .add("wall_s", seconds_between(run.started, Clock::now()))
-        .add("deadline_hit", deadline_hit ? std::uint64_t{1} : std::uint64_t{0})
-        .add("exceptions", run.exceptions);
-    table.row("CPU user / system", format_number(usage.user_seconds, 2) + " / " + format_number(usage.system_seconds, 2) + " s")
-        .row("max RSS", std::to_string(usage.max_rss_kb) + " KiB");
-    if (deadline_hit) table.row("DEADLINE", "reached before the run finished: the figures above are partial");
-    run.print(table, line);
-}
-
 }  // namespace
 
-int run(const Options& options)
+int run_idle(asio::io_context& io, const Options& options, const ClientConfig& client)
 {
-    const std::uint64_t open_files = raise_open_file_limit();
-    if (open_files < options.concurrency + 64 ||
-        (options.scenario != Scenario::Login && open_files < std::uint64_t{options.count} + 64)) {
-        std::fprintf(stderr, "tern-loadgen: the open-file limit is %llu, too low for this run\n",
-                     static_cast<unsigned long long>(open_files));
-        return 3;
-    }
-    std::shared_ptr<const tls::Context> tls;
-    if (options.transport != Transport::Plain) {
-        auto context = tls::Context::create_client();
-        if (!context) {
-            std::fprintf(stderr, "tern-loadgen: %s\n", context.error().c_str());
-            return 3;
-        }
-        tls = *context;
-    }
+    IdleRun r(io, options);
+    r.client = client;
+    asio::co_spawn(io, idle(r), log_exception);
+    io.run_for(options.effective_deadline());
+    return finish(r, r.failed > 0 || r.lost > 0);
+}
 
-    asio::io_context io(1);
-    const auto configure = [&](Run& r) {
-        r.client.server = {asio::ip::make_address_v4(options.host), options.port};
-        r.client.transport = options.transport;
-        r.client.domain = options.domain;
-        r.client.mechanism = options.mechanism;
-        r.client.hash = options.hash();
-        r.client.channel_binding = options.channel_binding();
-        r.client.tls = tls;
-        r.client.step_timeout = options.step_timeout;
-    };
-    const auto finish = [&](Run& r, bool failures) {
-        const bool deadline_hit = !r.finished;
-        print_own_usage(r, deadline_hit);
-        if (deadline_hit) {
-            // Sessions are still suspended mid-exchange: leave without unwinding them.
-            std::fflush(stdout);
-            std::_Exit(2);
-        }
-        return failures || r.exceptions ? 1 : 0;
-    };
-    const auto log_exception = [](std::exception_ptr e) {
-        if (!e) return;
-        try {
-            std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-            std::fprintf(stderr, "tern-loadgen: %s\n", ex.what());
-        }
-    };
+int run_message(asio::io_context& io, const Options& options, const ClientConfig& client)
+{
+    MessageRun r(io, options);
+    r.client = client;
+    asio::co_spawn(io, message(r), log_exception);
+    io.run_for(options.effective_deadline());
+    return finish(r, r.failed > 0 || total(r.exchange_failures.counts) > 0 || r.sent != r.received);
+}
 
-    if (options.scenario == Scenario::Idle) {
-        IdleRun r(io, options);
-        configure(r);
-        asio::co_spawn(io, idle(r), log_exception);
-        io.run_for(options.effective_deadline());
-        return finish(r, r.failed > 0 || r.lost > 0);
-    }
-    if (options.scenario == Scenario::Message) {
-        MessageRun r(io, options);
-        configure(r);
-        asio::co_spawn(io, message(r), log_exception);
-        io.run_for(options.effective_deadline());
-        return finish(r, r.failed > 0 || total(r.exchange_failures.counts) > 0 || r.sent != r.received);
-    }
+int run_login(asio::io_context& io, const Options& options, const ClientConfig& client)
+{
     LoginRun r(io, options);
-    configure(r);
+    r.client = client;
     asio::co_spawn(io, login(r), log_exception);
     io.run_for(options.effective_deadline());
     return finish(r, total(r.failures.counts) > 0);

@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# tern, Prosody and ejabberd side by side: the same tern-loadgen, the same machine, the same run, equivalent
+# settings (one ECDSA P-256 certificate, TLS 1.3, SCRAM-SHA-1 with 4096 iterations, the same TURN services
+# and secret, no traffic shaping, high descriptor limits, little logging). Writes a markdown report with one
+# table per scenario, each server's figure and tern's ratio to each peer.
+#
+#   scripts/bench/run.sh [options] [login] [idle] [message] [extdisco] [handshake]   (default: all five)
+#
+#   --out FILE        the report (default docs/benchmarks-side-by-side.md)
+#   --servers LIST    comma-separated subset of tern,prosody,ejabberd (default all three)
+#   --sessions N      idle: sessions held (default 2000)
+#   --logins N        login: full login cycles (default 3000); handshake: TLS handshakes (the same)
+#   --storm N         logins on the same process between the "fresh" and the "aged" measurement (default 5000)
+#   --duration S      message, extdisco: seconds of sending (default 10)
+#   --pairs P         message: session pairs (default 50)
+#   --workers W       ternd worker threads (default 1)
+#   --no-pin          do not pin the server to CPU 1 and tern-loadgen to CPU 0 (they are by default, with
+#                     ejabberd on one scheduler, so every server gets one core and the generator the other)
+#   --quick           a fast smoke run: 300 sessions, 500 logins, storm 500, 3 s, 20 pairs
+#   --build DIR       the release build to use (default build-release; configured if missing)
+#   --keep            keep the scratch directory (configs, logs, raw loadgen output) and print its path
+#
+# Every scenario runs on a freshly started server process ("fresh"), then after a login storm of --storm
+# logins on that same process ("aged"). The servers run one after another, never at the same time.
+# Prosody and ejabberd come from Debian (installed with apt-get when missing). Everything this script
+# starts is stopped when it exits, however it exits.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=$root/docs/benchmarks-side-by-side.md
+build=$root/build-release
+servers=tern,prosody,ejabberd
+sessions=2000
+logins=3000
+storm=5000
+duration=10
+pairs=50
+tern_workers=1
+pin_cpus=1
+keep=0
+scenarios=()
+command_line="scripts/bench/run.sh $*"
+
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --out) out=$(realpath -m "$2"); shift ;;
+    --servers) servers=$2; shift ;;
+    --sessions) sessions=$2; shift ;;
+    --logins) logins=$2; shift ;;
+    --storm) storm=$2; shift ;;
+    --duration) duration=$2; shift ;;
+    --pairs) pairs=$2; shift ;;
+    --workers) tern_workers=$2; shift ;;
+    --build) build=$(realpath -m "$2"); shift ;;
+    --no-pin) pin_cpus=0 ;;
+    --keep) keep=1 ;;
+    --quick) sessions=300 logins=500 storm=500 duration=3 pairs=20 ;;
+    login|idle|message|extdisco|handshake) scenarios+=("$1") ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+[[ ${#scenarios[@]} -gt 0 ]] || scenarios=(login idle message extdisco handshake)
+IFS=, read -r -a server_list <<<"$servers"
+for s in "${server_list[@]}"; do
+  [[ $s == tern || $s == prosody || $s == ejabberd ]] || { echo "run.sh: unknown server $s" >&2; exit 2; }
+done
+
+source "$root/scripts/bench/common.sh"
+source "$root/scripts/bench/peers/servers.sh"
+
+# --- what it needs ---------------------------------------------------------------------------------------
+missing=()
+command -v prosody >/dev/null || missing+=(prosody)
+command -v ejabberdctl >/dev/null || missing+=(ejabberd)
+command -v taskset >/dev/null || missing+=(util-linux)
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "== installing from Debian: ${missing[*]}"
+  timeout 900 apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
+fi
+ulimit -n "$(ulimit -Hn)"
+echo "== building tern (release) in $build"
+bench_build "$root" "$build"
+
+bench_scratch side-by-side
+results=$dir/results.jsonl
+: >"$results"
+run_cleanup() {
+  stop_peer
+  if [[ $keep == 1 ]]; then echo "== scratch directory kept: $dir"; dir=/nonexistent-kept; fi
+  bench_cleanup
+}
+trap run_cleanup EXIT
+trap 'exit 130' INT TERM
+
+server_cpus=
+loadgen_pin=()
+ejabberd_schedulers=
+if [[ $pin_cpus == 1 && $(nproc) -ge 2 ]]; then
+  server_cpus=1
+  loadgen_pin=(taskset -c 0)
+  ejabberd_schedulers=1
+fi
+
+cert=$dir/cert.pem
+key=$dir/key.pem
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$key" -out "$cert" -days 7 \
+  -subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null
+chmod 644 "$key"
+turn_secret=$(openssl rand -hex 16)
+
+# --- accounts: u1..uN on every server, password "pw" ----------------------------------------------------
+# Logins cycle through 100 accounts: the client's PBKDF2 (4096 iterations) per new account would otherwise make
+# tern-loadgen, not the server, the limit.
+login_accounts=$((logins < 100 ? logins : 100))
+accounts=$login_accounts
+for need in "$sessions" $((2 * pairs)) 50; do ((need > accounts)) && accounts=$need; done
+storm_accounts=$login_accounts
+
+# --- scenarios -------------------------------------------------------------------------------------------
+# scenario_args SCENARIO: sets args to tern-loadgen's arguments and bound to the seconds it may take at most.
+scenario_args() {
+  case $1 in
+    login)
+      args=(login --port "$peer_c2s" --users u --password pw --count "$logins" --accounts "$login_accounts"
+        --concurrency 200)
+      bound=$((logins / 50 + 60)) ;;
+    idle)
+      args=(idle --port "$peer_c2s" --users u --password pw --count "$sessions" --connect-rate 300
+        --concurrency 100 --settle 2)
+      bound=$((sessions / 50 + 60)) ;;
+    message)
+      args=(message --port "$peer_c2s" --users u --password pw --pairs "$pairs" --window 10
+        --duration "$duration" --connect-rate 300)
+      bound=$((duration + pairs / 10 + 60)) ;;
+    extdisco1)
+      args=(extdisco --port "$peer_c2s" --users u --password pw --connections 1 --window 10 --duration "$duration")
+      bound=$((duration + 60)) ;;
+    extdisco50)
+      args=(extdisco --port "$peer_c2s" --users u --password pw --connections 50 --window 10 --duration "$duration")
+      bound=$((duration + 60)) ;;
+    handshake)
+      args=(handshake --port "$peer_tls" --count "$logins" --concurrency 200)
+      bound=$((logins / 50 + 60)) ;;
+    storm)
+      args=(login --port "$peer_c2s" --users u --password pw --count "$storm" --accounts "$storm_accounts"
+        --concurrency 200)
+      bound=$((storm / 20 + 60)) ;;
+  esac
+  args+=(--server-pid "$peer_pid" --deadline "$bound")
+}
+
+# measure SERVER STATE SCENARIO: one tern-loadgen run against the running server; its JSON lines go to
+# $results tagged with server, state, scenario and the exact command.
+measure() {
+  local server=$1 state=$2 scenario=$3 raw status=0
+  scenario_args "$scenario"
+  raw=$dir/$server-$state-$scenario.out
+  local cmd=("${loadgen_pin[@]}" "$loadgen" "${args[@]}")
+  printf '   %-8s %-5s %-10s ' "$server" "$state" "$scenario"
+  timeout -k 5 $((bound + 30)) "${cmd[@]}" >"$raw" 2>&1 || status=$?
+  python3 "$peers_dir/collect.py" "$server" "$state" "$scenario" "$status" "${cmd[*]//$root\//}" <"$raw" >>"$results"
+  tail -n 1 "$results" | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"])'
+  if ! kill -0 "$peer_pid" 2>/dev/null; then
+    echo "run.sh: $server exited during $scenario" >&2
+    return 1
+  fi
+}
+
+# server_session SERVER SCENARIO: fresh process, measure, login storm, measure again, stop.
+server_session() {
+  local server=$1 scenario=$2 variant
+  local variants=("$scenario")
+  [[ $scenario == extdisco ]] && variants=(extdisco1 extdisco50)
+  if ! start_"$server" "$server" "$dir/$server"; then
+    echo "{\"server\":\"$server\",\"scenario\":\"$scenario\",\"state\":\"fresh\",\"failed\":\"did not start\"}" >>"$results"
+    return 0
+  fi
+  for variant in "${variants[@]}"; do measure "$server" fresh "$variant" || { stop_peer; return 0; }; done
+  measure "$server" storm storm || { stop_peer; return 0; }
+  for variant in "${variants[@]}"; do measure "$server" aged "$variant" || { stop_peer; return 0; }; done
+  stop_peer
+}
+
+# provision SERVER: the accounts, once, into the server's data directory (kept for every later start).
+provision() {
+  local start=$SECONDS
+  case $1 in
+    tern)
+      start_tern tern "$dir/tern" && stop_peer  # writes the config and creates the database
+      provision_tern u "$accounts" ;;
+    *)
+      start_"$1" "$1" "$dir/$1" || return 1
+      provision_"$1" u "$accounts" || { stop_peer; return 1; }
+      stop_peer ;;
+  esac
+  echo "   $1: $accounts accounts in $((SECONDS - start)) s"
+}
+
+bench_banner "$build"
+prosody_version=$(dpkg-query -W -f '${Version}' prosody)
+ejabberd_version=$(dpkg-query -W -f '${Version}' ejabberd)
+erlang_version=$(dpkg-query -W -f '${Version}' erlang-base 2>/dev/null || echo '?')
+lua_version=$(readlink -f "$(command -v lua5.4 || command -v lua)" | xargs basename 2>/dev/null || echo '?')
+echo "== Prosody $prosody_version, ejabberd $ejabberd_version (Erlang $erlang_version)"
+echo "== scenarios: ${scenarios[*]}; servers: ${server_list[*]}; sessions $sessions, logins $logins, storm $storm,"
+echo "   duration ${duration}s, pairs $pairs; server CPUs: ${server_cpus:-any}; loadgen: ${loadgen_pin[*]:-any CPU}"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+started_at=$(date -u '+%Y-%m-%d %H:%M UTC')
+
+echo "== accounts"
+for server in "${server_list[@]}"; do
+  provision "$server" || echo "{\"server\":\"$server\",\"scenario\":\"*\",\"state\":\"fresh\",\"failed\":\"provisioning\"}" >>"$results"
+done
+
+echo "== measuring (figure: rate; per server CPU-second)"
+for scenario in "${scenarios[@]}"; do
+  for server in "${server_list[@]}"; do
+    grep -q "\"server\": *\"$server\", *\"scenario\": *\"\\*\"" "$results" && continue
+    server_session "$server" "$scenario"
+  done
+done
+
+python3 "$peers_dir/report.py" "$results" >"$out" \
+  --command "$command_line" --started "$started_at" --load-before "$load_before" \
+  --load-after "$(cut -d' ' -f1-3 /proc/loadavg)" \
+  --machine "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, kernel $(uname -r)" \
+  --tern "$("$ternd" --version), $(meson introspect --buildoptions "$build" | python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "buildtype"))') build, wolfSSL $(pkg-config --modversion wolfssl), workers = $tern_workers" \
+  --prosody "Prosody $prosody_version (Debian), $lua_version, network_backend epoll" \
+  --ejabberd "ejabberd $ejabberd_version (Debian), Erlang $erlang_version, ${ejabberd_schedulers:++S $ejabberd_schedulers:$ejabberd_schedulers}" \
+  --pinning "${server_cpus:+server on CPU $server_cpus, tern-loadgen on CPU 0}" \
+  --settings "sessions $sessions, logins $logins, storm $storm, duration ${duration}s, pairs $pairs, accounts $accounts"
+echo "== report: $out"
