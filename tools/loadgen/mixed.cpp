@@ -321,17 +321,7 @@ void print_summary(MixedRun& run, double seconds, const OwnUsage& own_before, co
 asio::awaitable<void> mixed(MixedRun& run)
 {
     const Options& o = run.options;
-    const auto server_before = run.server();
-    run.start();
-    for (std::uint32_t i = 0; i < o.count; ++i) {
-        if (o.connect_rate > 0) co_await run.sleep_until(run.start_time(i));
-        co_await run.wait_until([&] { return run.logging_in < o.concurrency; });
-        ++run.logging_in;
-        asio::co_spawn(run.io, mixed_session(run, i), [&run](std::exception_ptr e) { run.report_exception(e, "session"); });
-    }
-    co_await run.wait_until([&] { return run.bound + run.failed == o.count; });
-    print_login_phase(run, run.bound, run.failed, Clock::now(), run.login_latencies, run.login_failures, server_before,
-                      run.server());
+    co_await log_all_in(run, mixed_session);
 
     for (std::uint32_t i = 0; i < o.count; ++i)
         if (run.sides[i].alive) run.alive.push_back(i);

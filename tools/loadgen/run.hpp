@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
@@ -126,6 +127,25 @@ void add_own_cpu(Table& table, JsonLine& line, const OwnUsage& before, const Own
 void print_login_phase(const Run& run, std::uint32_t bound, std::uint32_t failed, Clock::time_point all_bound,
                        Latencies& latencies, const Failures& failures, const std::optional<ProcessSample>& server_before,
                        const std::optional<ProcessSample>& server_bound);
+
+// The login phase of message, extdisco and mixed: starts session(i) for every i < COUNT (at --connect-rate,
+// --concurrency in flight), waits until each is bound or failed, and prints the phase.
+template <typename SessionRun, typename StartSession>
+asio::awaitable<void> log_all_in(SessionRun& run, StartSession session)
+{
+    const Options& o = run.options;
+    const auto server_before = run.server();
+    run.start();
+    for (std::uint32_t i = 0; i < o.count; ++i) {
+        if (o.connect_rate > 0) co_await run.sleep_until(run.start_time(i));
+        co_await run.wait_until([&] { return run.logging_in < o.concurrency; });
+        ++run.logging_in;
+        asio::co_spawn(run.io, session(run, i), [&run](std::exception_ptr e) { run.report_exception(e, "session"); });
+    }
+    co_await run.wait_until([&] { return run.bound + run.failed == o.count; });
+    print_login_phase(run, run.bound, run.failed, Clock::now(), run.login_latencies, run.login_failures, server_before,
+                      run.server());
+}
 
 // The last JSON line of every run; exits at once (status 2) when the deadline cut the run short.
 int finish(const Run& run, bool failures);

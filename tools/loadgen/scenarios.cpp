@@ -410,17 +410,7 @@ void print_message_phase(MessageRun& run, Clock::time_point sending_done, Clock:
 asio::awaitable<void> message(MessageRun& run)
 {
     const Options& o = run.options;
-    const auto server_before = run.server();
-    run.start();
-    for (std::uint32_t i = 0; i < o.count; ++i) {
-        if (o.connect_rate > 0) co_await run.sleep_until(run.start_time(i));
-        co_await run.wait_until([&] { return run.logging_in < o.concurrency; });
-        ++run.logging_in;
-        asio::co_spawn(run.io, message_session(run, i), [&run](std::exception_ptr e) { run.report_exception(e, "session"); });
-    }
-    co_await run.wait_until([&] { return run.bound + run.failed == o.count; });
-    print_login_phase(run, run.bound, run.failed, Clock::now(), run.login_latencies, run.login_failures, server_before,
-                      run.server());
+    co_await log_all_in(run, message_session);
 
     for (std::uint32_t i = 0; i < o.count; ++i) run.sender_count += run.sides[i].bound && run.sides[i ^ 1].bound;
     run.senders = run.sender_count;
