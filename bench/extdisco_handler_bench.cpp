@@ -24,7 +24,7 @@ void measure(const server::IqDispatcher& dispatcher, const char* what, std::stri
     const xmpp::Jid jid = *xmpp::Jid::parse("alice@localhost/phone");
     server::SessionState state;
     const server::Requester who{jid, "127.0.0.1", 40000, &state};
-    std::string out;
+    server::Envelopes out;
     std::size_t replies = 0;
     const auto start = Clock::now();
     const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
@@ -35,13 +35,13 @@ void measure(const server::IqDispatcher& dispatcher, const char* what, std::stri
         }
         replies += 1000;
     }
-    if (out.find("type='result'") == std::string::npos) {
-        std::fprintf(stderr, "%s: no result: %s\n", what, out.c_str());
+    if (out.size() != 1 || out[0].type() != "result") {
+        std::fprintf(stderr, "%s: no result: %s\n", what, out.empty() ? "" : out[0].bytes().c_str());
         std::exit(1);
     }
     const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
     std::printf("%-40s %10.0f replies/s  %6.2f us/reply  %zu B/reply\n", what, replies / elapsed,
-                1e6 * elapsed / static_cast<double>(replies), out.size());
+                1e6 * elapsed / static_cast<double>(replies), out[0].bytes().size());
 }
 
 }  // namespace
@@ -55,7 +55,8 @@ int main(int argc, char** argv)
         return 1;
     }
     server::IqDispatcher dispatcher;
-    modules::register_all(dispatcher, *config, nullptr);
+    server::Hooks hooks;
+    modules::register_all(dispatcher, hooks, *config, nullptr);
     measure(dispatcher, "<credentials/> one turns service",
             "<iq type='get' id='c1' from='alice@localhost/phone' to='localhost'><credentials xmlns='urn:xmpp:extdisco:2'>"
             "<service host='127.0.0.1' type='turns'/></credentials></iq>",

@@ -38,6 +38,8 @@ constexpr std::size_t max_remembered_types = 16;
 
 std::atomic<std::uint64_t> next_push_id{1};
 
+using SessionServices = ExtdiscoSession;
+
 struct Credentials {
     std::string username;
     std::string password;
@@ -74,8 +76,8 @@ public:
     IqResult handle_services(std::string_view ns, const IqRequest& request, xml::Writer& reply) const;
     IqResult handle_credentials(std::string_view ns, const IqRequest& request, xml::Writer& reply) const;
     IqResult handle_stun(const IqRequest& request, xml::Writer& reply) const;
-    void push_changes(const Requester& session, std::string& out) const;
-    void push_refresh(const Requester& session, Clock::time_point now, std::string& out) const;
+    void push_changes(const Requester& session, server::Envelopes& out) const;
+    void push_refresh(const Requester& session, Clock::time_point now, server::Envelopes& out) const;
 
 private:
     static bool allowed(const ExternalService& s, const xmpp::Jid& jid);
@@ -85,8 +87,9 @@ private:
     void write_service(xml::Writer& w, std::size_t index, std::string_view lang, const Credentials* credentials,
                        std::string_view action = {}) const;
     static void write_removal(xml::Writer& w, const ExternalService& s);
-    static bool interested(const server::SessionState::ExtDisco& e, const ExternalService& s, const xmpp::Jid& jid);
-    static void write_push(const Requester& session, std::string_view items, std::string& out);
+    static bool interested(const SessionServices& e, const ExternalService& s, const xmpp::Jid& jid);
+    static void write_push(const Requester& session, const SessionServices& e, std::string_view items,
+                           server::Envelopes& out);
 
     std::vector<ExternalService> services_;
     std::vector<ExternalService> previous_;  // before the reload this dispatcher was built for
@@ -172,7 +175,7 @@ void Services::write_removal(xml::Writer& w, const ExternalService& s)
         .close();
 }
 
-bool Services::interested(const server::SessionState::ExtDisco& e, const ExternalService& s, const xmpp::Jid& jid)
+bool Services::interested(const SessionServices& e, const ExternalService& s, const xmpp::Jid& jid)
 {
     const bool asked = e.requested_all || std::find(e.types.begin(), e.types.end(), s.type) != e.types.end();
     return asked && allowed(s, jid);
@@ -199,7 +202,7 @@ IqResult Services::handle_services(std::string_view ns, const IqRequest& request
     reply.close();
 
     if (auto* state = request.from.state) {
-        auto& e = state->extdisco;
+        auto& e = state->modules.get<SessionServices>();
         e.ns = ns;
         if (type.empty()) {
             e.requested_all = true;
@@ -276,26 +279,28 @@ IqResult Services::handle_stun(const IqRequest& request, xml::Writer& reply) con
     return {};
 }
 
-void Services::write_push(const Requester& session, std::string_view items, std::string& out)
+void Services::write_push(const Requester& session, const SessionServices& e, std::string_view items,
+                          server::Envelopes& out)
 {
-    const auto& e = session.state->extdisco;
-    xml::Writer w(out);
-    w.open("iq")
-        .attr("type", "set")
-        .attr("id", "extdisco-" + std::to_string(next_push_id.fetch_add(1, std::memory_order_relaxed)))
-        .attr("from", session.jid.domain())
-        .attr("to", session.jid.str());
+    std::string id = "extdisco-" + std::to_string(next_push_id.fetch_add(1, std::memory_order_relaxed));
+    std::string bytes;
+    xml::Writer w(bytes);
+    w.open("iq").attr("type", "set").attr("id", id).attr("from", session.jid.domain()).attr("to", session.jid.str());
     w.open("services").attr("xmlns", e.ns.empty() ? xmpp::ns::extdisco_2 : e.ns);
     if (!e.requested_all && e.types.size() == 1) w.attr("type", e.types.front());
     w.raw(items);
     w.close_all();
+    out.push_back(server::Envelope::make(
+        {server::StanzaKind::Iq, session.jid.str(), std::string(session.jid.domain()), "set", std::move(id)},
+        std::move(bytes)));
 }
 
 // After a reload: what changed among the services this session asked for (and may use).
-void Services::push_changes(const Requester& session, std::string& out) const
+void Services::push_changes(const Requester& session, server::Envelopes& out) const
 {
-    if (!session.state) return;
-    auto& e = session.state->extdisco;
+    auto* state = session.state ? session.state->modules.find<SessionServices>() : nullptr;
+    if (!state) return;
+    auto& e = *state;
     if (!e.requested_all && e.types.empty()) return;
     const xmpp::Jid& jid = session.jid;
     const Clock::time_point now = clock_();
@@ -322,14 +327,15 @@ void Services::push_changes(const Requester& session, std::string& out) const
         });
         if (!kept) write_removal(w, p);
     }
-    if (!items.empty()) write_push(session, items, out);
+    if (!items.empty()) write_push(session, e, items, out);
 }
 
 // Shortly before the session's credentials expire: new ones for every service it holds them for.
-void Services::push_refresh(const Requester& session, Clock::time_point now, std::string& out) const
+void Services::push_refresh(const Requester& session, Clock::time_point now, server::Envelopes& out) const
 {
-    if (!session.state) return;
-    auto& e = session.state->extdisco;
+    auto* state = session.state ? session.state->modules.find<SessionServices>() : nullptr;
+    if (!state) return;
+    auto& e = *state;
     if (e.refresh_at == Clock::time_point{} || now < e.refresh_at) return;
 
     std::string items;
@@ -343,13 +349,13 @@ void Services::push_refresh(const Requester& session, Clock::time_point now, std
         write_service(w, i, {}, &*c, "modify");
     }
     e.refresh_at = earliest ? *earliest - refresh_lead : Clock::time_point{};
-    if (!items.empty()) write_push(session, items, out);
+    if (!items.empty()) write_push(session, e, items, out);
 }
 
 }  // namespace
 
-void register_extdisco(server::IqDispatcher& dispatcher, const config::Config& config, const config::Config* previous,
-                       ExtdiscoClock clock)
+void register_extdisco(server::IqDispatcher& dispatcher, server::Hooks& hooks, const config::Config& config,
+                       const config::Config* previous, ExtdiscoClock clock)
 {
     const bool had_services = previous && !previous->services.empty();
     if (config.services.empty() && !had_services) return;
@@ -379,10 +385,10 @@ void register_extdisco(server::IqDispatcher& dispatcher, const config::Config& c
                        visible);
     }
     // Also when the new configuration has no services left: sessions learn of the removals.
-    dispatcher.add_hooks({
-        .on_reload = [services](const Requester& session, std::string& out) { services->push_changes(session, out); },
+    hooks.add(server::SessionHooks{
+        .on_reload = [services](const Requester& session, server::Envelopes& out) { services->push_changes(session, out); },
         .on_tick = [services](const Requester& session, Clock::time_point now,
-                              std::string& out) { services->push_refresh(session, now, out); },
+                              server::Envelopes& out) { services->push_refresh(session, now, out); },
     });
 }
 

@@ -4,14 +4,15 @@
 
 namespace tern::modules {
 
-void register_all(server::IqDispatcher& dispatcher, const config::Config& config, const config::Config* previous)
+void register_all(server::IqDispatcher& dispatcher, server::Hooks& hooks, const config::Config& config,
+                  const config::Config* previous)
 {
     register_ping(dispatcher);
     register_version(dispatcher, config);
-    register_extdisco(dispatcher, config, previous);
+    register_extdisco(dispatcher, hooks, config, previous);
     register_sic(dispatcher);
     register_roster(dispatcher);
-    register_carbons(dispatcher);
+    register_carbons(dispatcher, hooks);
     register_disco(dispatcher);  // last: it lists what the others registered
 }
 

@@ -71,10 +71,10 @@ void log_exception(std::exception_ptr error)
 //---------------------------------------------------------------------------------------------------------
 // SessionHandle
 
-void SessionHandle::deliver(std::string serialized_stanza)
+void SessionHandle::deliver(server::Envelope stanza)
 {
     std::lock_guard lock(mutex_);
-    if (auto owner = owner_.lock()) owner->post_deliver(std::move(serialized_stanza));
+    if (auto owner = owner_.lock()) owner->post_deliver(std::move(stanza));
 }
 
 void SessionHandle::kick(xmpp::StreamErrorCondition condition, std::string text)
@@ -555,8 +555,8 @@ void Connection::reloaded()
 {
     snapshot_ = runtime_.snapshot();
     if (stopped_ || !session_ || session_->state() != server::Session::State::Bound) return;
-    std::string pushes;
-    snapshot_.iq->on_reload({session_->jid(), address_, port_number_, &module_state_}, pushes);
+    server::Envelopes pushes;
+    snapshot_.hooks->on_reload({session_->jid(), address_, port_number_, &module_state_}, pushes);
     if (pushes.empty()) return;
     session_->deliver(pushes);
     pump();
@@ -565,8 +565,8 @@ void Connection::reloaded()
 void Connection::tick(std::chrono::system_clock::time_point now)
 {
     if (stopped_ || !session_ || session_->state() != server::Session::State::Bound) return;
-    std::string pushes;
-    snapshot_.iq->on_tick({session_->jid(), address_, port_number_, &module_state_}, now, pushes);
+    server::Envelopes pushes;
+    snapshot_.hooks->on_tick({session_->jid(), address_, port_number_, &module_state_}, now, pushes);
     if (pushes.empty()) return;
     session_->deliver(pushes);
     pump();
@@ -619,10 +619,10 @@ server::BindOutcome Connection::bind(const xmpp::Jid& full_jid)
 
 void Connection::route(xml::Stanza&& stanza)
 {
-    std::string reply;
+    server::Envelopes reply;
     const server::Requester sender{session_->jid(), address_, port_number_, &module_state_, handle_.get()};
     runtime_.router().route(std::move(stanza), {sender, *snapshot_.session, *snapshot_.iq,
-                                                std::chrono::system_clock::now(), reply});
+                                                std::chrono::system_clock::now(), reply, snapshot_.hooks.get()});
     if (!reply.empty()) session_->deliver(reply);
 }
 
@@ -631,11 +631,11 @@ void Connection::enable_resumption(std::string_view id)
     if (handle_) runtime_.resumptions().add(std::string(id), session_->jid().bare_str(), handle_);
 }
 
-void Connection::post_deliver(std::string serialized_stanza)
+void Connection::post_deliver(server::Envelope stanza)
 {
-    asio::post(socket_.get_executor(), [self = shared_from_this(), bytes = std::move(serialized_stanza)] {
+    asio::post(socket_.get_executor(), [self = shared_from_this(), stanza = std::move(stanza)] {
         if (self->stopped_ || !self->session_) return;
-        self->session_->deliver(bytes);
+        self->session_->deliver(stanza);
         self->pump();
     });
 }

@@ -53,7 +53,7 @@ class SessionHandle final : public server::ClientHandle {
 public:
     explicit SessionHandle(std::weak_ptr<Connection> owner) : owner_(std::move(owner)) {}
 
-    void deliver(std::string serialized_stanza) override;
+    void deliver(server::Envelope stanza) override;
     void kick(xmpp::StreamErrorCondition condition, std::string text) override;
 
     std::shared_ptr<Connection> owner() const;
@@ -90,7 +90,7 @@ public:
     void enable_resumption(std::string_view id) override;
 
     // Any thread (through SessionHandle): hand the work to this connection's worker.
-    void post_deliver(std::string serialized_stanza);
+    void post_deliver(server::Envelope stanza);
     void post_kick(xmpp::StreamErrorCondition condition, std::string text);
 
 private:

@@ -10,6 +10,7 @@
 
 #include "config/config.hpp"
 #include "server/address_limits.hpp"
+#include "server/hooks.hpp"
 #include "server/iq_dispatcher.hpp"
 #include "server/resumption_table.hpp"
 #include "server/router.hpp"
@@ -26,6 +27,7 @@ struct Snapshot {
     std::shared_ptr<const server::SessionConfig> session;
     std::shared_ptr<const tls::Context> tls;
     std::shared_ptr<const server::IqDispatcher> iq;  // the module handlers, built for this configuration
+    std::shared_ptr<const server::Hooks> hooks;      // the modules' stanza and session hooks, likewise
 };
 
 class Runtime {

@@ -119,9 +119,10 @@ expected<Snapshot, std::string> make_snapshot(const config::Config& config, cons
     auto context = tls::Context::create_server(*certificates);
     if (!context) return make_unexpected(context.error());
     auto iq = std::make_shared<server::IqDispatcher>();
-    modules::register_all(*iq, config, previous);
+    auto hooks = std::make_shared<server::Hooks>();
+    modules::register_all(*iq, *hooks, config, previous);
     return Snapshot{std::make_shared<const config::Config>(config), make_session_config(config), std::move(*context),
-                    std::move(iq)};
+                    std::move(iq), std::move(hooks)};
 }
 
 }  // namespace

@@ -47,30 +47,26 @@ std::vector<std::string> IqDispatcher::features(Target target, const Requester& 
     return out;
 }
 
-void IqDispatcher::add_hooks(SessionHooks hooks)
-{
-    hooks_.push_back(std::move(hooks));
-}
-
-void IqDispatcher::on_reload(const Requester& session, std::string& out) const
-{
-    for (const auto& h : hooks_)
-        if (h.on_reload) h.on_reload(session, out);
-}
-
-void IqDispatcher::on_tick(const Requester& session, std::chrono::system_clock::time_point now, std::string& out) const
-{
-    for (const auto& h : hooks_)
-        if (h.on_tick) h.on_tick(session, now, out);
-}
-
 void IqDispatcher::dispatch(const xml::Stanza& iq, const Requester& from, Target target,
-                            std::chrono::system_clock::time_point now, std::string& out) const
+                            std::chrono::system_clock::time_point now, Envelopes& out) const
+{
+    std::string reply;
+    const std::string_view type = answer(iq, from, target, now, reply);
+    if (reply.empty()) return;
+    // The reply goes to the requester, from whatever the request was addressed to.
+    out.push_back(Envelope::make({StanzaKind::Iq, std::string(iq.from()), std::string(iq.to()), std::string(type),
+                                  std::string(iq.id())},
+                                 std::move(reply)));
+}
+
+std::string_view IqDispatcher::answer(const xml::Stanza& iq, const Requester& from, Target target,
+                                      std::chrono::system_clock::time_point now, std::string& out) const
 {
     const std::string_view type = iq.attr("type");
-    if (type == "result" || type == "error") return;
+    if (type == "result" || type == "error") return {};
     const auto fail = [&](StanzaErrorCondition condition, std::string text = {}) {
         xmpp::append_error_reply(out, iq, StanzaError::of(condition, std::move(text)));
+        return std::string_view("error");
     };
     // RFC 6120 §8.2.3: an id, a known type, and exactly one child for get/set.
     if (iq.attr("id").empty()) return fail(StanzaErrorCondition::BadRequest, "an IQ needs an id");
@@ -93,10 +89,10 @@ void IqDispatcher::dispatch(const xml::Stanza& iq, const Requester& from, Target
         log::error("iq.handler_failed", "ns={} name={} what={}", payload.ns(), payload.name(), log::quote(e.what()));
         result = make_unexpected(StanzaError::of(StanzaErrorCondition::InternalServerError));
     }
-    if (!result) {
-        out.resize(start);
-        xmpp::append_error_reply(out, iq, result.error());
-    }
+    if (result) return "result";
+    out.resize(start);
+    xmpp::append_error_reply(out, iq, result.error());
+    return "error";
 }
 
 }  // namespace tern::server

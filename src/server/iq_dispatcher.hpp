@@ -9,6 +9,7 @@
 #include <tuple>
 #include <vector>
 
+#include "server/envelope.hpp"
 #include "server/module_api.hpp"
 
 namespace tern::server {
@@ -23,16 +24,16 @@ public:
     // Answers an IQ addressed to the server or to the requester's account; appends the reply (result or
     // error) to `out`. An IQ result or error is never answered.
     void dispatch(const xml::Stanza& iq, const Requester& from, Target target,
-                  std::chrono::system_clock::time_point now, std::string& out) const;
+                  std::chrono::system_clock::time_point now, Envelopes& out) const;
 
     // The namespaces offered at `target` to this requester, sorted and unique.
     std::vector<std::string> features(Target target, const Requester& requester) const;
 
-    void add_hooks(SessionHooks hooks);
-    void on_reload(const Requester& session, std::string& out) const;
-    void on_tick(const Requester& session, std::chrono::system_clock::time_point now, std::string& out) const;
-
 private:
+    // Writes the reply to `out`; returns its type ("result" or "error"), empty when there is none.
+    std::string_view answer(const xml::Stanza& iq, const Requester& from, Target target,
+                            std::chrono::system_clock::time_point now, std::string& out) const;
+
     struct Entry {
         Target target;
         IqHandler handler;
@@ -57,7 +58,6 @@ private:
 
     std::map<Key, Entry, KeyLess> handlers_;
     std::vector<Feature> features_;
-    std::vector<SessionHooks> hooks_;
 };
 
 }  // namespace tern::server

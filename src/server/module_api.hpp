@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,20 +24,52 @@
 
 namespace tern::server {
 
-// What modules remember about one bound session between its IQs (owned by the session, touched only on
-// its worker thread). Each module keeps its own part here.
+// State a module keeps for one bound session between its stanzas, one slot per type, created on first
+// use (so a session that never used a feature holds nothing for it). Owned by the session, touched only on
+// its worker thread, moved along with it on an XEP-0198 resumption. A module declares its slot type
+// beside its code; nothing here knows the modules.
+class ModuleState {
+public:
+    template <class T>
+    T& get()
+    {
+        if (T* found = find<T>()) return *found;
+        slots_.push_back({&key<T>, std::make_unique<Slot<T>>()});
+        return static_cast<Slot<T>&>(*slots_.back().slot).value;
+    }
+    template <class T>
+    T* find() const
+    {
+        for (const auto& entry : slots_)
+            if (entry.key == &key<T>) return &static_cast<Slot<T>&>(*entry.slot).value;
+        return nullptr;
+    }
+
+private:
+    struct SlotBase {
+        virtual ~SlotBase() = default;
+    };
+    template <class T>
+    struct Slot final : SlotBase {
+        T value{};
+    };
+    template <class T>
+    static inline const char key = 0;  // one address per slot type
+    struct Entry {
+        const char* key;
+        std::unique_ptr<SlotBase> slot;
+    };
+    std::vector<Entry> slots_;
+};
+
+// What the server remembers about one bound session besides the stream: its RFC 6121 presence (the
+// server's own presence component keeps it) and the modules' slots.
 struct SessionState {
-    struct ExtDisco {
-        bool requested_all = false;        // asked for <services/> without a type filter
-        std::vector<std::string> types;    // service types it asked for
-        std::string_view ns;               // namespace of its last <services/> request (a constant), for pushes
-        std::chrono::system_clock::time_point refresh_at{};  // push fresh credentials then (0: nothing given)
-    } extdisco;
-    // RFC 6121 presence (kept by the server's presence component, not a module).
     struct Presence {
         bool available = false;             // sent initial presence and not unavailable since
         std::vector<std::string> directed;  // sent directed available presence outside its subscribers (§4.6.3)
     } presence;
+    ModuleState modules;
 };
 
 class ClientHandle;
@@ -104,14 +137,5 @@ public:
 
 // Whether the feature is offered to this requester (disco lists it only then); default: to everyone.
 using Visibility = std::function<bool(const Requester& requester)>;
-
-// A module's part in a bound session's life besides answering IQs. Each appends stanzas to push to the
-// session to `out`; the server calls them on the session's worker.
-struct SessionHooks {
-    // After a configuration reload, with the dispatcher built from the new configuration.
-    std::function<void(const Requester& session, std::string& out)> on_reload;
-    // About once a minute (e.g. to refresh credentials before they expire).
-    std::function<void(const Requester& session, std::chrono::system_clock::time_point now, std::string& out)> on_tick;
-};
 
 }  // namespace tern::server

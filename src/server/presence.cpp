@@ -51,33 +51,41 @@ std::string full_jid(const std::string& bare, const std::string& resource)
     return bare + '/' + resource;
 }
 
-// The stanza with a 'to' attribute added after its name: presence is kept and broadcast without one,
-// and addressed to each recipient as it goes out.
-std::string addressed(std::string_view stanza, std::string_view to)
+// The stanza (written by tern, without 'to') with a 'to' attribute added after its name: presence is kept
+// and broadcast without one, and addressed to each recipient as it goes out.
+Envelope addressed(const Envelope& stanza, std::string to)
 {
-    const std::size_t name_end = stanza.find_first_of(" />", 1);
+    const std::string_view bytes = stanza.bytes();
+    const std::size_t name_end = bytes.find_first_of(" />", 1);
     std::string out;
-    out.reserve(stanza.size() + to.size() + 6);
-    out.append(stanza.substr(0, name_end));
+    out.reserve(bytes.size() + to.size() + 6);
+    out.append(bytes.substr(0, name_end));
     out.append(" to='");
     xml::append_escaped_attr(out, to);
     out += '\'';
-    out.append(stanza.substr(name_end));
-    return out;
+    out.append(bytes.substr(name_end));
+    return Envelope::make({stanza.kind(), std::move(to), stanza.from(), stanza.type(), stanza.id()}, std::move(out));
 }
 
-std::string presence_stanza(std::string_view from, std::string_view to, std::string_view type)
+Envelope presence_stanza(std::string from, std::string to, std::string type)
 {
     std::string out;
     xml::Writer(out).open("presence").attr("from", from).attr("to", to).attr("type", type).close();
-    return out;
+    return Envelope::make({StanzaKind::Presence, std::move(to), std::move(from), std::move(type), {}}, std::move(out));
 }
 
-std::string unavailable_from(std::string_view from)
+Envelope unavailable_from(std::string from)
 {
     std::string out;
     xml::Writer(out).open("presence").attr("from", from).attr("type", "unavailable").close();
-    return out;
+    return Envelope::make({StanzaKind::Presence, {}, std::move(from), "unavailable", {}}, std::move(out));
+}
+
+// A subscription stanza between bare JIDs, as it was sent (a stored request keeps no id).
+Envelope subscription_stanza(SubscriptionKind kind, const std::string& from, const std::string& to,
+                             std::string_view bytes)
+{
+    return Envelope::make({StanzaKind::Presence, to, from, std::string(to_string(kind)), {}}, std::string(bytes));
 }
 
 // RFC 6121 §4.7.2.3: an integer from -128 to 127, 0 when absent; an invalid one is read as 0.
@@ -149,7 +157,7 @@ bool Presence::account_exists(const std::string& bare)
 // Presence stanzas from a session
 
 void Presence::handle(xml::Stanza&& stanza, const std::optional<xmpp::Jid>& to, const Requester& sender,
-                      std::string& reply)
+                      Envelopes& reply)
 {
     const std::string_view type = stanza.type();
     if (const auto kind = subscription_kind(type)) {
@@ -165,11 +173,12 @@ void Presence::handle(xml::Stanza&& stanza, const std::optional<xmpp::Jid>& to, 
         // An error about a presence someone sent: to that full JID if it is connected, else nowhere.
         if (!to || to->is_bare()) return;
         for (const auto& r : registry_.resources(to->bare_str()))
-            if (r.resource == to->resource()) r.client->deliver(stanza.serialize());
+            if (r.resource == to->resource()) r.client->deliver(Envelope::of(stanza));
         return;
     }
     if (!type.empty() && type != "unavailable") {
-        xmpp::append_error_reply(reply, stanza, StanzaError::of(StanzaErrorCondition::BadRequest, "unknown presence type"));
+        if (auto error = error_reply(Envelope::of(stanza), StanzaError::of(StanzaErrorCondition::BadRequest, "unknown presence type")))
+            reply.push_back(std::move(*error));
         return;
     }
     if (to) return directed(std::move(stanza), *to, sender, reply);
@@ -180,10 +189,10 @@ void Presence::handle(xml::Stanza&& stanza, const std::optional<xmpp::Jid>& to, 
         unavailable(std::move(stanza), sender);
 }
 
-void Presence::available(xml::Stanza&& stanza, const Requester& sender, std::string& reply)
+void Presence::available(xml::Stanza&& stanza, const Requester& sender, Envelopes& reply)
 {
     const int priority = priority_of(stanza);
-    const auto serialized = std::make_shared<const std::string>(stanza.serialize());
+    const Envelope serialized = Envelope::of(stanza);
     bool was_available = false;
     const bool ours = registry_.update(sender.jid, sender.client, [&](SessionRegistry::Resource& r) {
         was_available = r.available;
@@ -196,7 +205,7 @@ void Presence::available(xml::Stanza&& stanza, const Requester& sender, std::str
 
     const std::string own = sender.jid.bare_str();
     const auto roster = read_roster(own).value_or(store::Roster{});
-    broadcast(sender, *serialized, roster, &reply);
+    broadcast(sender, serialized, roster, &reply);
     if (was_available) return;
 
     // §4.2: initial presence. The new resource learns what its contacts' servers would answer to probes
@@ -206,13 +215,15 @@ void Presence::available(xml::Stanza&& stanza, const Requester& sender, std::str
     for (const auto& item : roster.items) {
         if (!sees_contact(item.state.subscription)) continue;
         for (const auto& r : registry_.resources(item.jid))
-            if (r.available && r.presence) reply += addressed(*r.presence, self);
+            if (r.available && r.presence) reply.push_back(addressed(*r.presence, self));
     }
     for (const auto& r : registry_.resources(own))
-        if (r.available && r.presence && r.client.get() != sender.client) reply += addressed(*r.presence, self);
+        if (r.available && r.presence && r.client.get() != sender.client) reply.push_back(addressed(*r.presence, self));
     for (const auto& item : roster.items) {
         if (!item.state.pending_in) continue;
-        reply += item.request.empty() ? presence_stanza(item.jid, own, "subscribe") : item.request;
+        reply.push_back(item.request.empty()
+                            ? presence_stanza(item.jid, own, "subscribe")
+                            : subscription_stanza(SubscriptionKind::Subscribe, item.jid, own, item.request));
     }
 }
 
@@ -226,7 +237,7 @@ void Presence::unavailable(xml::Stanza&& stanza, const Requester& sender)
         r.presence.reset();
     });
     if (sender.state) sender.state->presence.available = false;
-    const std::string serialized = stanza.serialize();
+    const Envelope serialized = Envelope::of(stanza);
     if (was_available) {
         const auto roster = read_roster(sender.jid.bare_str()).value_or(store::Roster{});
         broadcast(sender, serialized, roster, nullptr);
@@ -239,7 +250,7 @@ void Presence::session_ended(const Requester& session)
     if (!session.state) return;
     auto& state = session.state->presence;
     if (!state.available && state.directed.empty()) return;
-    const std::string unavailable = unavailable_from(session.jid.str());
+    const Envelope unavailable = unavailable_from(session.jid.str());
     if (std::exchange(state.available, false)) {
         // A newer session bound to the same full JID that is already available speaks for it now.
         const std::string own = session.jid.bare_str();
@@ -252,7 +263,7 @@ void Presence::session_ended(const Requester& session)
     to_directed_recipients(session, unavailable);
 }
 
-void Presence::broadcast(const Requester& sender, std::string_view stanza, const store::Roster& roster, std::string* self)
+void Presence::broadcast(const Requester& sender, const Envelope& stanza, const store::Roster& roster, Envelopes* self)
 {
     for (const auto& item : roster.items) {
         if (!seen_by_contact(item.state.subscription)) continue;
@@ -265,11 +276,11 @@ void Presence::broadcast(const Requester& sender, std::string_view stanza, const
         if (r.client.get() != sender.client)
             r.client->deliver(addressed(stanza, full_jid(own, r.resource)));
         else if (self)
-            *self += addressed(stanza, sender.jid.str());
+            self->push_back(addressed(stanza, sender.jid.str()));
     }
 }
 
-void Presence::to_directed_recipients(const Requester& sender, std::string_view unavailable)
+void Presence::to_directed_recipients(const Requester& sender, const Envelope& unavailable)
 {
     if (!sender.state) return;
     for (const auto& recipient : std::exchange(sender.state->presence.directed, {})) {
@@ -282,17 +293,17 @@ void Presence::to_directed_recipients(const Requester& sender, std::string_view 
     }
 }
 
-void Presence::directed(xml::Stanza&& stanza, const xmpp::Jid& to, const Requester& sender, std::string& reply)
+void Presence::directed(xml::Stanza&& stanza, const xmpp::Jid& to, const Requester& sender, Envelopes& reply)
 {
     // §4.6: to a full JID if that resource is connected, to a bare JID's available resources.
     const std::string bare = to.bare_str();
-    const std::string serialized = stanza.serialize();
+    const Envelope serialized = Envelope::of(stanza);
     bool delivered = false;
     for (const auto& r : registry_.resources(bare)) {
         if (to.is_bare() ? !r.available : r.resource != to.resource()) continue;
         delivered = true;
         if (r.client.get() == sender.client)
-            reply += serialized;
+            reply.push_back(serialized);
         else
             r.client->deliver(serialized);
     }
@@ -313,7 +324,7 @@ void Presence::directed(xml::Stanza&& stanza, const xmpp::Jid& to, const Request
     }
 }
 
-void Presence::probe(const xmpp::Jid& contact, const Requester& sender, std::string& reply)
+void Presence::probe(const xmpp::Jid& contact, const Requester& sender, Envelopes& reply)
 {
     // §4.3: answered only for a contact the sender is subscribed to.
     const std::string bare = contact.bare_str();
@@ -325,10 +336,10 @@ void Presence::probe(const xmpp::Jid& contact, const Requester& sender, std::str
     bool any = false;
     for (const auto& r : registry_.resources(bare)) {
         if (!r.available || !r.presence) continue;
-        reply += addressed(*r.presence, self);
+        reply.push_back(addressed(*r.presence, self));
         any = true;
     }
-    if (!any) reply += presence_stanza(bare, self, "unavailable");
+    if (!any) reply.push_back(presence_stanza(bare, self, "unavailable"));
 }
 
 //---------------------------------------------------------------------------------------------------------
@@ -350,7 +361,7 @@ void Presence::subscription(SubscriptionKind kind, xml::Stanza&& stanza, const x
     if (!account_exists(contact)) {
         // §3.1.3: no such contact; its server answers a request with 'unsubscribed'.
         if (kind == SubscriptionKind::Subscribe)
-            inbound(SubscriptionKind::Unsubscribed, user, contact, presence_stanza(contact, user, "unsubscribed"));
+            inbound(SubscriptionKind::Unsubscribed, user, contact, presence_stanza(contact, user, "unsubscribed").bytes());
         return;
     }
     const auto in = inbound(kind, contact, user, serialized);
@@ -415,10 +426,11 @@ std::optional<SubscriptionTransition> Presence::inbound(SubscriptionKind kind, c
     if (t.route) {
         // A subscribe nobody is available for waits in the item for the owner's next initial presence.
         for (const auto& r : registry_.resources(owner))
-            if (r.available) r.client->deliver(std::string(stanza));
+            if (r.available) r.client->deliver(subscription_stanza(kind, from, owner, stanza));
     }
     if (t.auto_reply) {
-        const auto back = inbound(SubscriptionKind::Subscribed, from, owner, presence_stanza(owner, from, "subscribed"));
+        const auto back =
+            inbound(SubscriptionKind::Subscribed, from, owner, presence_stanza(owner, from, "subscribed").bytes());
         if (back && back->route) send_presence(owner, from, false);
     }
     return t;
@@ -430,7 +442,7 @@ void Presence::send_presence(const std::string& from, const std::string& to, boo
     if (recipients.empty()) return;
     for (const auto& sender : registry_.resources(from)) {
         if (!sender.available || !sender.presence) continue;
-        const std::string stanza = unavailable ? unavailable_from(full_jid(from, sender.resource)) : *sender.presence;
+        const Envelope stanza = unavailable ? unavailable_from(full_jid(from, sender.resource)) : *sender.presence;
         for (const auto& r : recipients)
             if (r.available) r.client->deliver(addressed(stanza, full_jid(to, r.resource)));
     }
@@ -448,17 +460,18 @@ void Presence::push(const std::string& owner, const store::ItemUpdate& update)
     for (const auto& r : registry_.resources(owner)) {
         if (!r.interested) continue;
         std::string iq;
+        std::string id = "push" + std::to_string(next_push_.fetch_add(1, std::memory_order_relaxed));
         xml::Writer(iq)
             .open("iq")
             .attr("type", "set")
-            .attr("id", "push" + std::to_string(next_push_.fetch_add(1, std::memory_order_relaxed)))
+            .attr("id", id)
             .attr("to", full_jid(owner, r.resource))
             .open("query")
             .attr("xmlns", xmpp::ns::roster)
             .attr("ver", version)
             .raw(item)
             .close_all();
-        r.client->deliver(std::move(iq));
+        r.client->deliver(Envelope::make({StanzaKind::Iq, full_jid(owner, r.resource), {}, "set", std::move(id)}, std::move(iq)));
     }
 }
 
@@ -534,11 +547,11 @@ IqResult Presence::roster_remove(const Requester& session, const xmpp::Jid& cont
     if (!account_exists(contact)) return {};
     if (sees_contact(removed->subscription) || removed->pending_out) {
         const auto in = inbound(SubscriptionKind::Unsubscribe, contact, owner,
-                                presence_stanza(owner, contact, "unsubscribe"));
+                                presence_stanza(owner, contact, "unsubscribe").bytes());
         if (in && in->route) send_presence(contact, owner, true);
     }
     if (seen_by_contact(removed->subscription) || removed->pending_in) {
-        inbound(SubscriptionKind::Unsubscribed, contact, owner, presence_stanza(owner, contact, "unsubscribed"));
+        inbound(SubscriptionKind::Unsubscribed, contact, owner, presence_stanza(owner, contact, "unsubscribed").bytes());
         if (seen_by_contact(removed->subscription)) send_presence(owner, contact, true);
     }
     return {};

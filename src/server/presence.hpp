@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "server/envelope.hpp"
 #include "server/module_api.hpp"
 #include "server/presence_subscription.hpp"
 #include "server/session_registry.hpp"
@@ -38,7 +39,7 @@ public:
     // is addressed to, or nullopt for a broadcast (no 'to', or the sender's own bare JID). What goes to the
     // sender itself (its reflected presence, its contacts' presence, pending requests) is appended to `reply`.
     void handle(xml::Stanza&& presence, const std::optional<xmpp::Jid>& to, const Requester& sender,
-                std::string& reply);
+                Envelopes& reply);
     // The session is over for good and no longer in the registry (or replaced there by a newer session):
     // unavailable on its behalf to subscribers, own resources and directed-presence recipients.
     void session_ended(const Requester& session);
@@ -56,10 +57,10 @@ private:
         store::ItemUpdate update;
     };
 
-    void available(xml::Stanza&& stanza, const Requester& sender, std::string& reply);
+    void available(xml::Stanza&& stanza, const Requester& sender, Envelopes& reply);
     void unavailable(xml::Stanza&& stanza, const Requester& sender);
-    void directed(xml::Stanza&& stanza, const xmpp::Jid& to, const Requester& sender, std::string& reply);
-    void probe(const xmpp::Jid& contact, const Requester& sender, std::string& reply);
+    void directed(xml::Stanza&& stanza, const xmpp::Jid& to, const Requester& sender, Envelopes& reply);
+    void probe(const xmpp::Jid& contact, const Requester& sender, Envelopes& reply);
     void subscription(SubscriptionKind kind, xml::Stanza&& stanza, const xmpp::Jid& contact, const Requester& sender);
 
     // One side of a subscription stanza: the owner's item for `contact` through the table, then the push.
@@ -73,8 +74,8 @@ private:
     void send_presence(const std::string& from, const std::string& to, bool unavailable);
     // `stanza` (no 'to') to subscribers and the account's available resources, the sender's own
     // copy to `self` unless null.
-    void broadcast(const Requester& sender, std::string_view stanza, const store::Roster& roster, std::string* self);
-    void to_directed_recipients(const Requester& sender, std::string_view unavailable);
+    void broadcast(const Requester& sender, const Envelope& stanza, const store::Roster& roster, Envelopes* self);
+    void to_directed_recipients(const Requester& sender, const Envelope& unavailable);
     void push(const std::string& owner, const store::ItemUpdate& update);
 
     store::RosterStore* roster_store();

@@ -1,7 +1,5 @@
 #include "server/router.hpp"
 
-#include "server/carbons.hpp"
-#include "xml/writer.hpp"
 #include "xmpp/errors.hpp"
 #include "xmpp/ns.hpp"
 
@@ -11,24 +9,32 @@ namespace {
 
 using xmpp::StanzaErrorCondition;
 
-bool is_request(const xml::Stanza& stanza)
+void error_reply(const xml::Stanza& stanza, StanzaErrorCondition condition, Envelopes& reply)
 {
-    const std::string_view type = stanza.attr("type");
-    return stanza.name() == "iq" && (type == "get" || type == "set");
+    if (auto error = server::error_reply(stanza, xmpp::StanzaError::of(condition))) reply.push_back(std::move(*error));
 }
 
-void error_reply(const xml::Stanza& stanza, StanzaErrorCondition condition, std::string& reply)
+StanzaContext hook_context(const RouteContext& context, const SessionRegistry& registry)
 {
-    // RFC 6120 §8.3.1: never answer an error with an error.
-    if (stanza.attr("type") == "error") return;
-    if (stanza.name() == "iq" && stanza.attr("type") == "result") return;
-    xmpp::append_error_reply(reply, stanza, xmpp::StanzaError::of(condition));
+    return {context.sender, registry, context.now, context.reply};
 }
 
 }  // namespace
 
+void Unreachable::deliver(const Envelope& stanza, const RouteContext& context)
+{
+    if (auto error = error_reply(stanza, xmpp::StanzaError::of(condition_))) context.reply.push_back(std::move(*error));
+}
+
+void Router::add_component(std::string domain, std::shared_ptr<Destination> component)
+{
+    components_[std::move(domain)] = std::move(component);
+}
+
 void Router::route(xml::Stanza&& stanza, const RouteContext& context)
 {
+    if (context.hooks && context.hooks->pre_route(stanza, hook_context(context, registry_)) == HookResult::Taken)
+        return;
     const xmpp::Jid& sender = context.sender.jid;
     const std::string_view to_attr = stanza.attr("to");
     if (to_attr.empty()) {
@@ -38,8 +44,9 @@ void Router::route(xml::Stanza&& stanza, const RouteContext& context)
     const auto to = xmpp::Jid::parse(to_attr);
     if (!to) return error_reply(stanza, StanzaErrorCondition::JidMalformed, context.reply);
     if (!context.config.serves(to->domain())) {
-        // No federation yet: every other domain is unreachable.
-        return error_reply(stanza, StanzaErrorCondition::RemoteServerNotFound, context.reply);
+        const auto component = components_.find(to->domain());
+        Destination& destination = component != components_.end() ? *component->second : *remote_;
+        return destination.deliver(Envelope::of(stanza), context);
     }
     if (to->local().empty()) {
         if (!to->resource().empty()) return error_reply(stanza, StanzaErrorCondition::ServiceUnavailable, context.reply);
@@ -82,11 +89,11 @@ void Router::to_resource(xml::Stanza&& stanza, const xmpp::Jid& full, const Rout
     if (name == "presence") return presence_.handle(std::move(stanza), full, context.sender, context.reply);
     if (name == "message") return message_to_resource(std::move(stanza), full, context);
     if (auto client = registry_.find(full)) {
-        client->deliver(stanza.serialize());
+        client->deliver(Envelope::of(stanza));
         return;
     }
     // RFC 6121 §8.5.3.2.1: no such resource.
-    if (is_request(stanza)) error_reply(stanza, StanzaErrorCondition::ServiceUnavailable, context.reply);
+    undeliverable(stanza, context);
 }
 
 void Router::message_to_account(xml::Stanza&& stanza, const xmpp::Jid& bare, const RouteContext& context)
@@ -98,20 +105,16 @@ void Router::message_to_account(xml::Stanza&& stanza, const xmpp::Jid& bare, con
     if (type == "groupchat") return error_reply(stanza, StanzaErrorCondition::ServiceUnavailable, context.reply);
     const auto resources = registry_.resources(bare);
     std::vector<bool> delivered(resources.size());
-    std::string serialized;
+    std::optional<Envelope> envelope;
     for (std::size_t i = 0; i < resources.size(); ++i) {
         if (!resources[i].available || resources[i].priority < 0) continue;
-        if (serialized.empty()) serialized = stanza.serialize();
-        resources[i].client->deliver(serialized);
+        if (!envelope) envelope = Envelope::of(stanza);
+        resources[i].client->deliver(*envelope);
         delivered[i] = true;
     }
-    if (serialized.empty()) {
-        // §8.5.2.2: nobody to deliver to. There is no offline storage yet, so chat and normal messages are
-        // answered with service-unavailable; a headline is dropped.
-        if (type != "headline") error_reply(stanza, StanzaErrorCondition::ServiceUnavailable, context.reply);
-        return;
-    }
-    copy_carbons(stanza, serialized, bare.bare_str(), resources, delivered, context);
+    // §8.5.2.2: nobody to deliver to.
+    if (!envelope) return undeliverable(stanza, context);
+    this->delivered({stanza, *envelope, bare.bare_str(), resources, delivered}, context);
 }
 
 void Router::message_to_resource(xml::Stanza&& stanza, const xmpp::Jid& full, const RouteContext& context)
@@ -121,10 +124,10 @@ void Router::message_to_resource(xml::Stanza&& stanza, const xmpp::Jid& full, co
     std::vector<bool> delivered(resources.size());
     for (std::size_t i = 0; i < resources.size(); ++i) {
         if (resources[i].resource != full.resource()) continue;
-        const std::string serialized = stanza.serialize();
-        resources[i].client->deliver(serialized);
+        const Envelope envelope = Envelope::of(stanza);
+        resources[i].client->deliver(envelope);
         delivered[i] = true;
-        return copy_carbons(stanza, serialized, bare, resources, delivered, context);
+        return this->delivered({stanza, envelope, bare, resources, delivered}, context);
     }
     // §8.5.3.2.1: no such resource. Chat and normal messages go to the bare JID, headlines and errors
     // nowhere, groupchat gets service-unavailable.
@@ -134,28 +137,32 @@ void Router::message_to_resource(xml::Stanza&& stanza, const xmpp::Jid& full, co
     message_to_account(std::move(stanza), full.bare(), context);
 }
 
-void Router::copy_carbons(const xml::Stanza& message, std::string_view serialized, const std::string& recipient,
-                          const std::vector<SessionRegistry::Resource>& recipients, const std::vector<bool>& delivered,
-                          const RouteContext& context)
+void Router::delivered(const Delivery& delivery, const RouteContext& context) const
 {
-    if (!carbon_eligible(message)) return;
-    const std::string sender = context.sender.jid.bare_str();
-    // Within one account, every resource that wants it already gets the message itself.
-    if (sender == recipient) return;
-    const std::string_view type = message.type();
-    for (std::size_t i = 0; i < recipients.size(); ++i) {
-        if (!recipients[i].carbons || delivered[i]) continue;
-        std::string copy;
-        append_carbon(copy, CarbonDirection::Received, recipient, recipient + '/' + recipients[i].resource, type,
-                      serialized);
-        recipients[i].client->deliver(std::move(copy));
+    if (!context.hooks) return;
+    const StanzaContext hooks = hook_context(context, registry_);
+    context.hooks->archive(delivery.envelope, hooks);
+    context.hooks->on_deliver(delivery, hooks);
+}
+
+void Router::undeliverable(const xml::Stanza& stanza, const RouteContext& context)
+{
+    const std::string_view name = stanza.name();
+    const std::string_view type = stanza.type();
+    const bool request = name == "iq" && (type == "get" || type == "set");
+    // A message to an account (§8.5.2.2) or an IQ request to a resource that is not there (§8.5.3.2.1).
+    if (context.hooks) {
+        const Envelope envelope = Envelope::of(stanza);
+        const StanzaContext hooks = hook_context(context, registry_);
+        if (context.hooks->undeliverable(envelope, hooks) == HookResult::Taken) {
+            if (name == "message") context.hooks->archive(envelope, hooks);
+            return;
+        }
     }
-    for (const auto& r : registry_.resources(sender)) {
-        if (!r.carbons || r.client.get() == context.sender.client) continue;
-        std::string copy;
-        append_carbon(copy, CarbonDirection::Sent, sender, sender + '/' + r.resource, type, serialized);
-        r.client->deliver(std::move(copy));
-    }
+    // The default: no offline storage, so chat and normal messages and IQ requests are answered with
+    // service-unavailable; a headline and IQ results are dropped.
+    if (name == "message" ? type != "headline" : request)
+        error_reply(stanza, StanzaErrorCondition::ServiceUnavailable, context.reply);
 }
 
 }  // namespace tern::server

@@ -454,7 +454,7 @@ void Session::handle_bound_stanza(xml::Stanza&& stanza)
         // Legacy session establishment (RFC 3921), advertised as optional: a no-op that succeeds.
         std::string result;
         xml::Writer(result).open("iq").attr("type", "result").attr("id", stanza.attr("id")).close();
-        send_stanzas(result);
+        send_stanza(Envelope::make({StanzaKind::Iq, {}, {}, "result", std::string(stanza.attr("id"))}, std::move(result)));
         return;
     }
     host_.route(std::move(stanza));
@@ -468,24 +468,20 @@ void Session::stanza_error(const xml::Stanza& request, StanzaErrorCondition cond
 //---------------------------------------------------------------------------------------------------------
 // Outbound stanzas: XEP-0352 hold-back, XEP-0198 counting
 
-void Session::deliver(std::string_view serialized_stanzas)
+void Session::deliver(const Envelope& stanza)
 {
-    if (state_ == State::Bound || state_ == State::Detached) return send_stanzas(serialized_stanzas);
-    if (state_ == State::Resuming) resume_pending_ += serialized_stanzas;
+    if (state_ == State::Bound || state_ == State::Detached) return send_stanza(stanza);
+    if (state_ == State::Resuming) resume_pending_.push_back(stanza);
 }
 
-void Session::send_stanzas(std::string_view serialized)
+void Session::send_stanza(const Envelope& stanza)
 {
-    if (!sm_.enabled() && csi_.active() && !csi_.holding()) {
-        if (state_ == State::Bound) out_ += serialized;
-        return;
-    }
-    while (auto stanza = take_outbound_stanza(serialized)) {
-        if (csi_.hold(*stanza)) continue;
+    if (!csi_.hold(stanza)) {
         flush_held();  // what was held goes first: the client sees stanzas in the order they came
-        emit(stanza->bytes);
+        emit(stanza);
+    } else if (csi_.held_bytes() > config_->max_unacked_bytes / 4) {
+        flush_held();
     }
-    if (csi_.held_bytes() > config_->max_unacked_bytes / 4) flush_held();
     // A client that never acknowledges, or never comes back, is not buffered for ever.
     if (sm_.unacked_bytes() > config_->max_unacked_bytes)
         fail(StreamErrorCondition::PolicyViolation, "too many unacknowledged stanzas");
@@ -497,10 +493,10 @@ void Session::flush_held()
     for (const auto& stanza : csi_.take_held()) emit(stanza);
 }
 
-void Session::emit(std::string_view stanza)
+void Session::emit(const Envelope& stanza)
 {
-    if (state_ == State::Bound) out_ += stanza;
-    if (sm_.enabled()) sm_.sent(stanza);
+    if (state_ == State::Bound) out_ += stanza.bytes();
+    if (sm_.enabled()) sm_.sent(stanza, std::chrono::system_clock::now());
 }
 
 std::string Session::take_output()
@@ -518,7 +514,7 @@ void Session::ping()
     w.open("iq").attr("type", "get").attr("id", ping_id_).attr("to", jid_.str()).attr("from", domain_);
     w.open("ping").attr("xmlns", xmpp::ns::ping).close();
     w.close_all();
-    send_stanzas(iq);
+    send_stanza(Envelope::make({StanzaKind::Iq, jid_.str(), domain_, "get", ping_id_}, std::move(iq)));
 }
 
 void Session::handle_csi(std::string_view name)
@@ -599,13 +595,12 @@ void Session::resumed(ResumeState state)
         .attr("previd", sm_.id())
         .close();
     // The stanzas the client did not acknowledge, again and in order; they keep their sequence numbers.
-    out_ += sm_.unacked();
+    sm_.for_each_unacked([this](const Unacked& unacked) { out_ += unacked.stanza.bytes(); });
     sm_.resumed();
     // Then what the old connection held back for an inactive client (this stream decides anew), then
     // what arrived during the handover.
-    for (const auto& held : state.csi.take_held()) send_stanzas(held);
-    const std::string pending = std::exchange(resume_pending_, {});
-    send_stanzas(pending);
+    deliver(state.csi.take_held());
+    deliver(std::exchange(resume_pending_, {}));
     log::info("c2s.resumed", "jid={} unacked={} stream={}", log::quote(jid_.str()), sm_.unacked_count(), stream_id_);
     process();
 }
@@ -616,7 +611,7 @@ void Session::resume_failed(ResumeFailure failure)
     action_ = Action::None;
     state_ = State::Negotiating;
     std::exchange(resume_request_, {});  // releases the id's memory, unlike an assignment
-    std::string().swap(resume_pending_);
+    Envelopes().swap(resume_pending_);
     log::info("c2s.resume_failed", "jid={} reason={} stream={}", log::quote(jid_.str()),
               failure.reason == ResumeFailure::Reason::ItemNotFound ? "item-not-found" : "handled-count-too-high",
               stream_id_);

@@ -107,9 +107,13 @@ public:
     // Everything to write now, with an XEP-0198 <r/> at the end when stanzas went out unacknowledged.
     std::string take_output();
     bool has_output() const { return !out_.empty(); }
-    // Routed stanzas for this session (one or more, serialized). Counted and kept for XEP-0198 once it is
-    // enabled; availability presence is held back while the client is inactive (XEP-0352).
-    void deliver(std::string_view serialized_stanzas);
+    // A routed stanza for this session. Counted and kept for XEP-0198 once it is enabled; availability
+    // presence is held back while the client is inactive (XEP-0352).
+    void deliver(const Envelope& stanza);
+    void deliver(const Envelopes& stanzas)
+    {
+        for (const auto& stanza : stanzas) deliver(stanza);
+    }
     // XEP-0199: asks the bound client whether it is still there (its answer is consumed here).
     void ping();
 
@@ -128,7 +132,7 @@ public:
     const std::string& sm_id() const { return sm_.id(); }
     std::chrono::seconds resume_timeout() const { return sm_.resume_timeout(); }
     // The session ends for good: the stanzas the client never acknowledged, to be bounced.
-    std::string take_unacked() { return sm_.take_unacked(); }
+    std::vector<Unacked> take_unacked() { return sm_.take_unacked(); }
 
     Action action() const { return action_; }
     State state() const { return state_; }
@@ -157,8 +161,8 @@ private:
     void handle_resume(const xml::Stanza& resume);
     void handle_csi(std::string_view name);
 
-    void send_stanzas(std::string_view serialized);
-    void emit(std::string_view stanza);
+    void send_stanza(const Envelope& stanza);
+    void emit(const Envelope& stanza);
     void flush_held();
     void sm_failed(xmpp::StanzaErrorCondition condition);
     void handled_count_too_high(std::uint32_t h, std::uint32_t send_count);
@@ -191,7 +195,7 @@ private:
     StreamManagement sm_;
     ClientState csi_;
     ResumeRequest resume_request_;
-    std::string resume_pending_;  // deliveries that arrive while Resuming
+    Envelopes resume_pending_;    // deliveries that arrive while Resuming
     std::string ping_id_;         // of our unanswered XEP-0199 ping
     std::uint32_t pings_ = 0;
 };

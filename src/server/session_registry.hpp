@@ -9,10 +9,12 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "server/envelope.hpp"
 #include "server/session.hpp"
 #include "xmpp/errors.hpp"
 #include "xmpp/jid.hpp"
@@ -24,7 +26,7 @@ namespace tern::server {
 class ClientHandle {
 public:
     virtual ~ClientHandle() = default;
-    virtual void deliver(std::string serialized_stanza) = 0;
+    virtual void deliver(Envelope stanza) = 0;
     virtual void kick(xmpp::StreamErrorCondition condition, std::string text) = 0;
 };
 
@@ -49,7 +51,7 @@ public:
         // whoever routes to the account.
         bool available = false;  // sent initial presence, not unavailable since (§4.2)
         int priority = 0;        // of its last available presence (§4.7.2.3)
-        std::shared_ptr<const std::string> presence{};  // that presence as sent: 'from' stamped, no 'to'
+        std::optional<Envelope> presence{};  // that presence as sent: 'from' stamped, no 'to'
         bool interested = false;  // asked for the roster, so it gets roster pushes (§2.2)
         bool carbons = false;     // XEP-0280 enabled
     };

@@ -1,33 +1,25 @@
 #pragma once
 
 // XEP-0198 Stream Management for one c2s session as plain state: the counts of handled stanzas both ways
-// (sequence numbers modulo 2^32) and the outbound stanzas the client has not acknowledged yet. No I/O, no
-// clock: the Session feeds it and net/ decides when time is up.
+// (sequence numbers modulo 2^32) and the outbound stanzas the client has not acknowledged yet, kept as
+// envelopes with the time each was first queued (so a resent one can carry an XEP-0203 delay stamp). No
+// I/O, no clock: the Session feeds it and net/ decides when time is up.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
+#include "server/envelope.hpp"
 #include "xmpp/jid.hpp"
 
 namespace tern::server {
 
-// One serialized top-level element of outbound bytes, with the start-tag fields SM and CSI look at. The
-// attribute values are raw (still escaped), which is enough to compare them.
-struct OutboundStanza {
-    std::string_view bytes;
-    std::string_view name;
-    std::string_view from;
-    std::string_view type;
+// An outbound stanza the client has not acknowledged yet.
+struct Unacked {
+    Envelope stanza;
+    std::chrono::system_clock::time_point queued;  // when it was first sent or queued for this session
 };
-
-// Takes the first element off `rest` (serialized XML as tern writes it: elements, attributes, text, CDATA;
-// no comments, PIs or doctype). Returns nullopt once `rest` is empty. Bytes that do not parse as an element
-// are returned whole as one element with an empty name, so a count never loses a stanza.
-std::optional<OutboundStanza> take_outbound_stanza(std::string_view& rest);
 
 class StreamManagement {
 public:
@@ -46,22 +38,26 @@ public:
     void handled() { ++inbound_; }
     std::uint32_t inbound() const { return inbound_; }
 
-    // Outbound: one stanza sent (or queued while the client is away); kept until acknowledged.
-    void sent(std::string_view stanza);
+    // Outbound: one stanza sent (or queued while the client is away) at `now`; kept until acknowledged.
+    void sent(Envelope stanza, std::chrono::system_clock::time_point now);
     // The sequence number of the last stanza sent.
-    std::uint32_t sent_count() const { return static_cast<std::uint32_t>(acked_ + sizes_.size() - head_); }
+    std::uint32_t sent_count() const { return static_cast<std::uint32_t>(acked_ + queue_.size() - head_); }
     // True if `h` acknowledges stanzas that were never sent (XEP-0198 handled-count-too-high).
     bool too_high(std::uint32_t h) const;
     // Applies the client's h (from <a/> or <resume/>): drops what it acknowledges (an h behind the last one
     // acknowledges nothing new). Must not be too_high().
     void acknowledge(std::uint32_t h);
 
-    std::size_t unacked_count() const { return sizes_.size() - head_; }
-    std::size_t unacked_bytes() const { return queue_.size() - head_bytes_; }
-    // The unacknowledged stanzas, oldest first, back to back.
-    std::string_view unacked() const { return std::string_view(queue_).substr(head_bytes_); }
-    // Empties the queue (for retransmission elsewhere or for bouncing) and releases its memory.
-    std::string take_unacked();
+    std::size_t unacked_count() const { return queue_.size() - head_; }
+    std::size_t unacked_bytes() const { return unacked_bytes_; }
+    // The unacknowledged stanzas, oldest first.
+    template <class F>
+    void for_each_unacked(F&& f) const
+    {
+        for (std::size_t i = head_; i < queue_.size(); ++i) f(queue_[i]);
+    }
+    // Empties the queue (for bouncing) and releases its memory.
+    std::vector<Unacked> take_unacked();
 
     // Whether to send <r/> now: stanzas went out since the last request and no answer is awaited. The
     // request is then considered sent.
@@ -77,11 +73,10 @@ private:
     std::chrono::seconds resume_timeout_{0};
     std::uint32_t inbound_ = 0;
     std::uint32_t acked_ = 0;  // the client's latest h
-    // Unacknowledged stanzas: queue_ holds them back to back from head_bytes_, sizes_ their lengths from head_.
-    std::string queue_;
-    std::vector<std::uint32_t> sizes_;
+    // Unacknowledged stanzas: queue_ from head_ on (the acknowledged front is erased in batches).
+    std::vector<Unacked> queue_;
     std::size_t head_ = 0;
-    std::size_t head_bytes_ = 0;
+    std::size_t unacked_bytes_ = 0;
     bool request_due_ = false;
     bool awaiting_ack_ = false;
 };
@@ -92,9 +87,9 @@ private:
 // presence are dropped. Not re-routed to the account's other resources: a message sent to the bare JID
 // has already reached them, and delivering it again would duplicate it.
 struct Bounce {
-    xmpp::Jid to;       // the original sender
-    std::string stanza;  // the error reply
+    xmpp::Jid to;     // the original sender
+    Envelope stanza;  // the error reply
 };
-std::vector<Bounce> bounces(std::string_view unacked);
+std::vector<Bounce> bounces(const std::vector<Unacked>& unacked);
 
 }  // namespace tern::server

@@ -49,6 +49,7 @@ struct World {
     std::optional<store::AccountStore> accounts;
     std::optional<store::RosterStore> rosters;
     server::IqDispatcher dispatcher;
+    server::Hooks hooks;
     std::chrono::system_clock::time_point now = std::chrono::sys_days{std::chrono::year{2026} / 1 / 1};
 
     World()
@@ -66,7 +67,7 @@ struct World {
         rosters.emplace(std::move(*roster_store));
         config::Config config = config::default_config();
         config.server.domains = {std::string(domain)};
-        modules::register_all(dispatcher, config, nullptr);
+        modules::register_all(dispatcher, hooks, config, nullptr);
     }
     ~World() { std::filesystem::remove_all(dir); }
 
@@ -107,9 +108,9 @@ server::TlsInfo tls_info()
 // The registry's view of the session: deliveries from the router are queued, as Connection posts them to
 // the session's worker, and handed over after the current receive() returns.
 struct Handle final : server::ClientHandle {
-    std::vector<std::string> queued;
+    server::Envelopes queued;
     std::optional<xmpp::StreamErrorCondition> kicked;
-    void deliver(std::string serialized_stanza) override { queued.push_back(std::move(serialized_stanza)); }
+    void deliver(server::Envelope stanza) override { queued.push_back(std::move(stanza)); }
     void kick(xmpp::StreamErrorCondition condition, std::string) override { kicked = condition; }
 };
 
@@ -168,9 +169,9 @@ public:
     }
     void route(xml::Stanza&& stanza) override
     {
-        std::string reply;
-        router_.route(std::move(stanza), {requester(), *config_, world_.dispatcher, world_.now, reply});
-        if (!reply.empty()) session_.deliver(reply);
+        server::Envelopes reply;
+        router_.route(std::move(stanza), {requester(), *config_, world_.dispatcher, world_.now, reply, &world_.hooks});
+        session_.deliver(reply);
     }
     void enable_resumption(std::string_view id) override { require(!id.empty()); }
 
@@ -205,8 +206,8 @@ private:
             }
             if (handle_->queued.empty()) return;
             auto queued = std::exchange(handle_->queued, {});
-            for (const auto& stanzas : queued)
-                if (!closed()) session_.deliver(stanzas);
+            for (const auto& stanza : queued)
+                if (!closed()) session_.deliver(stanza);
         }
     }
 

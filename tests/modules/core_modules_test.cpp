@@ -1,6 +1,7 @@
 // ping, version and disco as registered by register_all, answered through the dispatcher.
 #include <doctest/doctest.h>
 
+#include "../server/envelopes.hpp"
 #include "modules/modules.hpp"
 #include "xml/tokenizer.hpp"
 
@@ -12,13 +13,14 @@ namespace {
 struct Fixture {
     config::Config config = config::default_config();
     IqDispatcher dispatcher;
+    Hooks hooks;
     xmpp::Jid jid = *xmpp::Jid::parse("alice@localhost/phone");
     Requester requester{jid, "127.0.0.1", 4000};
 
     explicit Fixture(bool hide_version = false)
     {
         config.server.hide_version = hide_version;
-        modules::register_all(dispatcher, config, nullptr);
+        modules::register_all(dispatcher, hooks, config, nullptr);
     }
 
     std::string ask(std::string_view text, Target target = Target::Server)
@@ -27,9 +29,9 @@ struct Fixture {
         scope.bind({}, "jabber:client");
         auto stanza = xml::Stanza::parse(text, scope);
         REQUIRE(stanza);
-        std::string out;
+        Envelopes out;
         dispatcher.dispatch(*stanza, requester, target, {}, out);
-        return out;
+        return test::joined(out);
     }
 };
 

@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "config/config.hpp"
+#include "../server/envelopes.hpp"
 #include "modules/modules.hpp"
 #include "modules/registrations.hpp"
 #include "server/iq_dispatcher.hpp"
@@ -47,24 +48,28 @@ std::string without_push_id(const std::string& xml)
 struct Server {
     config::Config config;
     IqDispatcher dispatcher;
+    Hooks hooks;
     Clock::time_point now = at(1700000000);
     xmpp::Jid jid;
     SessionState state;
 
+    // What the session asked for, as the module keeps it (null before it asked).
+    const modules::ExtdiscoSession* asked() const { return state.modules.find<modules::ExtdiscoSession>(); }
+
     explicit Server(const std::string& toml, std::string_view full_jid = "romeo@montague.lit/orchard")
         : config(load(toml)), jid(*xmpp::Jid::parse(full_jid))
     {
-        modules::register_extdisco(dispatcher, config, nullptr, [this] { return now; });
+        modules::register_extdisco(dispatcher, hooks, config, nullptr, [this] { return now; });
     }
 
     Requester requester() { return Requester{jid, "192.0.2.7", 40000, &state}; }
 
     std::string ask(std::string_view iq)
     {
-        std::string out;
+        Envelopes out;
         const Requester who = requester();
         dispatcher.dispatch(parse(iq), who, Target::Server, now, out);
-        return out;
+        return test::joined(out);
     }
 };
 
@@ -208,7 +213,7 @@ TEST_SUITE("modules")
               "<service host='turn.montague.lit' port='3478' restricted='1' transport='udp' type='turn'/>"
               "<service host='turn.montague.lit' port='3478' restricted='1' transport='tcp' type='turn'/>"
               "</services></iq>");
-        CHECK(s.state.extdisco.refresh_at == Clock::time_point{});
+        CHECK(s.asked()->refresh_at == Clock::time_point{});
         CHECK(s.ask("<iq id='c' to='montague.lit' type='get'><credentials xmlns='urn:xmpp:extdisco:2'>"
                     "<service host='turn.montague.lit' type='turn' port='3478'/></credentials></iq>")
                   .find(turn_udp_xml) != std::string::npos);
@@ -424,17 +429,19 @@ allow = ["juliet@capulet.lit"]
                   .find("<service-unavailable") != std::string::npos);
 
         Server s(montague);
-        std::string out;
+        Envelopes out;
         s.dispatcher.dispatch(parse("<iq id='b' type='get'><services xmlns='urn:xmpp:extdisco:2'/></iq>"), who,
                               Target::Account, s.now, out);
-        CHECK(out.find("<service-unavailable") != std::string::npos);
+        CHECK(test::joined(out).find("<service-unavailable") != std::string::npos);
     }
 
     TEST_CASE("extdisco remembers what a session asked for and when its credentials need refreshing")
     {
         Server s(montague);
-        auto& e = s.state.extdisco;
+        CHECK(s.asked() == nullptr);
         s.ask("<iq id='a' to='montague.lit' type='get'><services xmlns='urn:xmpp:extdisco:2' type='stun'/></iq>");
+        REQUIRE(s.asked() != nullptr);
+        const auto& e = *s.asked();
         CHECK_FALSE(e.requested_all);
         CHECK(e.types == std::vector<std::string>{"stun"});
         CHECK(e.ns == "urn:xmpp:extdisco:2");
@@ -455,8 +462,7 @@ allow = ["juliet@capulet.lit"]
         Server other(montague);
         other.ask("<iq id='e' to='montague.lit' type='get'><credentials xmlns='urn:xmpp:extdisco:2'>"
                   "<service host='turn.montague.lit' type='turn'/></credentials></iq>");
-        CHECK_FALSE(other.state.extdisco.requested_all);
-        CHECK(other.state.extdisco.types.empty());
+        CHECK(other.asked() == nullptr);
     }
 
     TEST_CASE("extdisco pushes fresh credentials shortly before the held ones expire")
@@ -464,11 +470,11 @@ allow = ["juliet@capulet.lit"]
         Server s(montague);
         s.ask("<iq id='a' to='montague.lit' type='get'><services xmlns='urn:xmpp:extdisco:2' type='turn'/></iq>");
         const Requester who = s.requester();
-        std::string out;
-        s.dispatcher.on_tick(who, at(1700086400 - 121), out);
+        Envelopes out;
+        s.hooks.on_tick(who, at(1700086400 - 121), out);
         CHECK(out.empty());
-        s.dispatcher.on_tick(who, at(1700086400 - 120), out);
-        CHECK(without_push_id(out) ==
+        s.hooks.on_tick(who, at(1700086400 - 120), out);
+        CHECK(without_push_id(test::joined(out)) ==
               "<iq type='set' id='extdisco-N' from='montague.lit' to='romeo@montague.lit/orchard'>"
               "<services xmlns='urn:xmpp:extdisco:2' type='turn'>"
               "<service action='modify' expires='2023-11-16T22:11:20Z' host='turn.montague.lit' "
@@ -478,9 +484,9 @@ allow = ["juliet@capulet.lit"]
               "password='KiGuiYiAw9XkfIvFHJjJvXoiPz8=' port='3478' restricted='1' transport='tcp' type='turn' "
               "username='1700172680:romeo@montague.lit'/>"
               "</services></iq>");
-        CHECK(s.state.extdisco.refresh_at == at(1700172680 - 120));
+        CHECK(s.asked()->refresh_at == at(1700172680 - 120));
         out.clear();
-        s.dispatcher.on_tick(who, at(1700086400), out);
+        s.hooks.on_tick(who, at(1700086400), out);
         CHECK(out.empty());
     }
 
@@ -488,13 +494,13 @@ allow = ["juliet@capulet.lit"]
     {
         Server s(montague);
         const Requester who = s.requester();
-        std::string out;
-        s.dispatcher.on_tick(who, at(1800000000), out);
-        s.dispatcher.on_reload(who, out);
+        Envelopes out;
+        s.hooks.on_tick(who, at(1800000000), out);
+        s.hooks.on_reload(who, out);
         CHECK(out.empty());
         const Requester stateless{s.jid, "192.0.2.7", 1, nullptr};
-        s.dispatcher.on_tick(stateless, at(1800000000), out);
-        s.dispatcher.on_reload(stateless, out);
+        s.hooks.on_tick(stateless, at(1800000000), out);
+        s.hooks.on_reload(stateless, out);
         CHECK(out.empty());
     }
 
@@ -516,16 +522,17 @@ port = 3478
 transport = "udp"
 )");
         IqDispatcher reloaded;
+        Hooks reloaded_hooks;
         const auto reload_time = at(1700003600);
-        modules::register_extdisco(reloaded, after, &before, [&] { return reload_time; });
+        modules::register_extdisco(reloaded, reloaded_hooks, after, &before, [&] { return reload_time; });
 
         const auto push_for = [&](std::string_view request) {
             Server session(montague);
             session.ask(request);
-            std::string out;
+            Envelopes out;
             const Requester who = session.requester();
-            reloaded.on_reload(who, out);
-            return std::make_pair(without_push_id(out), session.state.extdisco.refresh_at);
+            reloaded_hooks.on_reload(who, out);
+            return std::make_pair(without_push_id(test::joined(out)), session.asked()->refresh_at);
         };
         const std::string turn_modify =
             "<service action='modify' expires='2023-11-15T23:13:20Z' host='turn.montague.lit' "
@@ -572,21 +579,23 @@ transport = "udp"
         const Requester who = s.requester();
 
         IqDispatcher emptied;
+        Hooks emptied_hooks;
         const config::Config none = load("[server]\ndomains = [\"montague.lit\"]\n");
-        modules::register_extdisco(emptied, none, &s.config);
+        modules::register_extdisco(emptied, emptied_hooks, none, &s.config);
         CHECK(emptied.features(Target::Server, who).empty());
-        std::string out;
-        emptied.on_reload(who, out);
-        CHECK(without_push_id(out) ==
+        Envelopes out;
+        emptied_hooks.on_reload(who, out);
+        CHECK(without_push_id(test::joined(out)) ==
               "<iq type='set' id='extdisco-N' from='montague.lit' to='romeo@montague.lit/orchard'>"
               "<services xmlns='urn:xmpp:extdisco:2' type='turns'>"
               "<service action='remove' host='turn.montague.lit' port='5349' transport='tcp' type='turns'/>"
               "</services></iq>");
 
         IqDispatcher same;
-        modules::register_extdisco(same, s.config, &s.config);
+        Hooks same_hooks;
+        modules::register_extdisco(same, same_hooks, s.config, &s.config);
         out.clear();
-        same.on_reload(who, out);
+        same_hooks.on_reload(who, out);
         CHECK(out.empty());
     }
 
@@ -596,11 +605,12 @@ transport = "udp"
         s.ask("<iq id='a' to='montague.lit' type='get'><services xmlns='urn:xmpp:extdisco:2' type='stun'/></iq>");
         const Requester who = s.requester();
         IqDispatcher reloaded;
+        Hooks reloaded_hooks;
         const config::Config restricted = load(montague + "allow = [\"capulet.lit\"]\n");
-        modules::register_extdisco(reloaded, restricted, &s.config);
-        std::string out;
-        reloaded.on_reload(who, out);
-        CHECK(without_push_id(out) ==
+        modules::register_extdisco(reloaded, reloaded_hooks, restricted, &s.config);
+        Envelopes out;
+        reloaded_hooks.on_reload(who, out);
+        CHECK(without_push_id(test::joined(out)) ==
               "<iq type='set' id='extdisco-N' from='montague.lit' to='romeo@montague.lit/orchard'>"
               "<services xmlns='urn:xmpp:extdisco:2' type='stun'>"
               "<service action='remove' host='turn.montague.lit' port='3478' transport='udp' type='stun'/>"
@@ -611,7 +621,8 @@ transport = "udp"
     {
         const config::Config config = load(montague);
         IqDispatcher dispatcher;
-        modules::register_all(dispatcher, config, nullptr);
+        Hooks hooks;
+        modules::register_all(dispatcher, hooks, config, nullptr);
         const xmpp::Jid jid = *xmpp::Jid::parse("romeo@montague.lit/orchard");
         const Requester who{jid, "192.0.2.7", 1, nullptr};
         const auto server = dispatcher.features(Target::Server, who);

@@ -2,6 +2,7 @@
 // account services, here a recording fake.
 #include <doctest/doctest.h>
 
+#include "../server/envelopes.hpp"
 #include "modules/modules.hpp"
 #include "xml/tokenizer.hpp"
 
@@ -41,11 +42,12 @@ struct FakeAccount final : AccountServices {
 struct Fixture {
     config::Config config = config::default_config();
     IqDispatcher dispatcher;
+    Hooks hooks;
     FakeAccount account;
     xmpp::Jid jid = *xmpp::Jid::parse("romeo@montague.lit/orchard");
     Requester requester{jid, "192.0.2.1", 4000, nullptr, nullptr, &account};
 
-    Fixture() { modules::register_all(dispatcher, config, nullptr); }
+    Fixture() { modules::register_all(dispatcher, hooks, config, nullptr); }
 
     std::string ask(std::string_view text, Target target = Target::Account)
     {
@@ -53,9 +55,9 @@ struct Fixture {
         scope.bind({}, "jabber:client");
         auto stanza = xml::Stanza::parse(text, scope);
         REQUIRE(stanza);
-        std::string out;
+        Envelopes out;
         dispatcher.dispatch(*stanza, requester, target, {}, out);
-        return out;
+        return test::joined(out);
     }
 
     std::string set(std::string_view item)

@@ -1,6 +1,7 @@
 // XEP-0279 Server IP Check through a real IqDispatcher.
 #include <doctest/doctest.h>
 
+#include "../server/envelopes.hpp"
 #include "modules/registrations.hpp"
 #include "server/iq_dispatcher.hpp"
 
@@ -22,9 +23,9 @@ struct Sic {
         auto stanza = xml::Stanza::parse(iq, scope);
         REQUIRE(stanza);
         const Requester who{jid, address, port, nullptr};
-        std::string out;
+        Envelopes out;
         dispatcher.dispatch(*stanza, who, target, {}, out);
-        return out;
+        return test::joined(out);
     }
 };
 

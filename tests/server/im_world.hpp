@@ -7,12 +7,14 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "envelopes.hpp"
 #include "server/router.hpp"
 #include "store/accounts.hpp"
 #include "xml/tokenizer.hpp"
@@ -36,28 +38,14 @@ private:
     std::filesystem::path path_;
 };
 
-// Every top-level element in `text` (one stanza or several back to back), parsed.
-inline std::vector<xml::Stanza> stanzas(std::string_view text)
-{
-    xml::Tokenizer tokenizer;
-    tokenizer.feed("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>");
-    tokenizer.feed(text);
-    std::vector<xml::Stanza> out;
-    for (;;) {
-        const xml::Event event = tokenizer.next();
-        if (event.kind == xml::EventKind::StreamOpen) continue;
-        if (event.kind != xml::EventKind::Stanza) break;
-        auto stanza = xml::Stanza::parse(event, tokenizer.header().scope());
-        REQUIRE(stanza);
-        out.push_back(std::move(*stanza));
-    }
-    REQUIRE(tokenizer.unconsumed() == 0);
-    return out;
-}
-
 struct Recorder final : server::ClientHandle {
     std::string delivered;  // everything, back to back
-    void deliver(std::string s) override { delivered += s; }
+    server::Envelopes envelopes;  // the same, as handed over
+    void deliver(server::Envelope s) override
+    {
+        delivered += s.bytes();
+        envelopes.push_back(std::move(s));
+    }
     void kick(xmpp::StreamErrorCondition, std::string) override {}
 };
 
@@ -68,7 +56,11 @@ struct Client {
 
     server::Requester requester() { return {jid, "192.0.2.1", 1, &state, handle.get()}; }
     // What was delivered to it since the last call, replies included.
-    std::vector<xml::Stanza> take() { return stanzas(std::exchange(handle->delivered, {})); }
+    std::vector<xml::Stanza> take()
+    {
+        handle->envelopes.clear();
+        return stanzas(std::exchange(handle->delivered, {}));
+    }
 };
 
 class World {
@@ -109,15 +101,16 @@ public:
         auto stanza = xml::Stanza::parse(text, scope);
         REQUIRE(stanza);
         stanza->set_attr("from", session.jid.str());
-        std::string reply;
+        server::Envelopes reply;
         const server::Requester sender = session.requester();
-        router.route(std::move(*stanza), server::RouteContext{sender, config, dispatcher, {}, reply});
-        session.handle->delivered += reply;
+        router.route(std::move(*stanza), server::RouteContext{sender, config, dispatcher, {}, reply, &hooks});
+        for (auto& e : reply) session.handle->deliver(std::move(e));
     }
 
     TempDir dir;
     server::SessionConfig config;
     server::IqDispatcher dispatcher;
+    server::Hooks hooks;  // none unless a test adds some
     server::SessionRegistry registry{10};
     server::Router router{registry, dir.path()};
     std::vector<std::unique_ptr<Client>> sessions;
@@ -138,7 +131,7 @@ public:
             auto iq = xml::Stanza::parse("<iq type='get' id='s'><q xmlns='urn:test:services'/></iq>", scope);
             REQUIRE(iq);
             const xmpp::Jid jid = *xmpp::Jid::parse("probe@montague.lit/x");
-            std::string reply;
+            server::Envelopes reply;
             const server::Requester sender{jid, "", 0};
             router.route(std::move(*iq), server::RouteContext{sender, config, probe, {}, reply});
             REQUIRE(services_);
@@ -149,6 +142,34 @@ public:
 private:
     server::AccountServices* services_ = nullptr;
 };
+
+// romeo/orchard (the sender, available), romeo/garden (available, priority -1), juliet/balcony
+// (available, priority 1), juliet/chamber (connected, no presence); nurse exists but is offline.
+// `setup` runs on the world first (e.g. to register modules).
+struct Routing {
+    World world;
+    Client& orchard = world.connect("romeo@montague.lit/orchard");
+    Client& garden = world.connect("romeo@montague.lit/garden");
+    Client& balcony = world.connect("juliet@montague.lit/balcony");
+    Client& chamber = world.connect("juliet@montague.lit/chamber");
+
+    explicit Routing(const std::function<void(World&)>& setup = {})
+    {
+        if (setup) setup(world);
+        world.send(orchard, "<presence/>");
+        world.send(garden, "<presence><priority>-1</priority></presence>");
+        world.send(balcony, "<presence><priority>1</priority></presence>");
+        for (auto* s : all()) s->take();
+    }
+    std::vector<Client*> all() { return {&orchard, &garden, &balcony, &chamber}; }
+};
+
+// The condition of an error stanza, empty for any other.
+inline std::string error_condition(const xml::Stanza& s)
+{
+    if (s.type() != "error") return {};
+    return std::string(s.root().child("error", "jabber:client").first_child_element().name());
+}
 
 // The first stanza in `list` that satisfies `match`, or a failed check.
 template <class Match>

@@ -2,6 +2,7 @@
 // presence by RFC 6121 §8.5 (a table of address and type cases), and XEP-0280 carbon copies.
 #include <doctest/doctest.h>
 
+#include "envelopes.hpp"
 #include "im_world.hpp"
 #include "server/router.hpp"
 
@@ -12,7 +13,7 @@ namespace {
 
 struct Recorder final : ClientHandle {
     std::vector<std::string> delivered;
-    void deliver(std::string s) override { delivered.push_back(std::move(s)); }
+    void deliver(Envelope s) override { delivered.push_back(s.bytes()); }
     void kick(xmpp::StreamErrorCondition, std::string) override {}
 };
 
@@ -43,10 +44,10 @@ struct Fixture {
         scope.bind({}, "jabber:client");
         auto stanza = xml::Stanza::parse(text, scope);
         REQUIRE(stanza);
-        std::string reply;
+        Envelopes reply;
         const Requester sender{romeo, "192.0.2.1", 1, nullptr};
         router.route(std::move(*stanza), RouteContext{sender, config, dispatcher, {}, reply});
-        return reply;
+        return test::joined(reply);
     }
 };
 
@@ -104,36 +105,14 @@ TEST_SUITE("server")
 
 namespace {
 
-// romeo/orchard (the sender, available), romeo/garden (available, priority -1), juliet/balcony
-// (available, priority 1), juliet/chamber (connected, no presence); nurse exists but is offline.
-struct Routing {
-    test::World world;
-    test::Client& orchard = world.connect("romeo@montague.lit/orchard");
-    test::Client& garden = world.connect("romeo@montague.lit/garden");
-    test::Client& balcony = world.connect("juliet@montague.lit/balcony");
-    test::Client& chamber = world.connect("juliet@montague.lit/chamber");
-
-    Routing()
-    {
-        world.send(orchard, "<presence/>");
-        world.send(garden, "<presence><priority>-1</priority></presence>");
-        world.send(balcony, "<presence><priority>1</priority></presence>");
-        for (auto* s : all()) s->take();
-    }
-    std::vector<test::Client*> all() { return {&orchard, &garden, &balcony, &chamber}; }
-};
+using test::Routing;
+using test::error_condition;
 
 struct Case {
     const char* stanza;                  // sent by romeo/orchard
     std::vector<std::string> receivers;  // full JIDs that get exactly the stanza
     const char* error;                   // condition of the error romeo/orchard gets back, "" for none
 };
-
-std::string error_condition(const xml::Stanza& s)
-{
-    if (s.type() != "error") return {};
-    return std::string(s.root().child("error", "jabber:client").first_child_element().name());
-}
 
 }  // namespace
 
@@ -231,74 +210,68 @@ TEST_SUITE("server")
         CHECK(error_condition(got[0]) == "service-unavailable");
     }
 
-    TEST_CASE("router: carbons copy chats to the other resources that enabled them")
+    TEST_CASE("router: a message to a bare JID reaches each resource as one shared envelope")
     {
         Routing r;
-        auto& tomb = r.world.connect("juliet@montague.lit/tomb");  // connected, no presence, carbons on
-        for (auto* s : {&r.garden, &r.chamber, &tomb}) r.world.services().set_carbons(s->requester(), true);
-
-        r.world.send(r.orchard, "<message to='juliet@montague.lit/balcony' type='chat' id='c1'><body>hi</body></message>");
-        CHECK(r.balcony.take().size() == 1);
-        for (auto* s : {&r.chamber, &tomb}) {
-            const auto got = s->take();
-            REQUIRE(got.size() == 1);
-            CHECK(got[0].from() == "juliet@montague.lit");
-            CHECK(got[0].to() == s->jid.str());
-            CHECK(got[0].type() == "chat");
-            const auto forwarded = got[0].root().child("received", "urn:xmpp:carbons:2").child("forwarded", "urn:xmpp:forward:0");
-            const auto original = forwarded.child("message", "jabber:client");
-            CHECK(original.attr("id") == "c1");
-            CHECK(original.attr("from") == "romeo@montague.lit/orchard");
-            CHECK(original.child("body", "jabber:client").text() == "hi");
-        }
-        const auto sent = r.garden.take();
-        REQUIRE(sent.size() == 1);
-        CHECK(sent[0].from() == "romeo@montague.lit");
-        CHECK(sent[0].to() == "romeo@montague.lit/garden");
-        CHECK(sent[0].root().child("sent", "urn:xmpp:carbons:2").child("forwarded", "urn:xmpp:forward:0")
-                  .child("message", "jabber:client").attr("to") == "juliet@montague.lit/balcony");
-        CHECK(r.orchard.take().empty());  // the sender gets no copy of its own message
+        auto& tower = r.world.connect("juliet@montague.lit/tower");
+        r.world.send(tower, "<presence/>");
+        for (auto* s : {&r.balcony, &tower}) s->take();
+        r.world.send(r.orchard, "<message to='juliet@montague.lit' type='chat' id='s1'><body>x</body></message>");
+        REQUIRE(r.balcony.handle->envelopes.size() == 1);
+        REQUIRE(tower.handle->envelopes.size() == 1);
+        const Envelope& e = r.balcony.handle->envelopes[0];
+        CHECK(e.same_stanza(tower.handle->envelopes[0]));
+        CHECK(e.kind() == StanzaKind::Message);
+        CHECK(e.to() == "juliet@montague.lit");
+        CHECK(e.from() == "romeo@montague.lit/orchard");
+        CHECK(e.type() == "chat");
+        CHECK(e.id() == "s1");
     }
 
-    TEST_CASE("router: a message to a bare JID is copied only to carbons resources that did not get it")
+    TEST_CASE("router: a component's domain goes to the component, every other domain to the remote destination")
     {
-        Routing r;
-        for (auto* s : {&r.balcony, &r.chamber}) r.world.services().set_carbons(s->requester(), true);
-        r.world.send(r.orchard, "<message to='juliet@montague.lit' type='chat'><body>hi</body></message>");
-        const auto balcony = r.balcony.take();
-        REQUIRE(balcony.size() == 1);
-        CHECK(balcony[0].root().child("body", "jabber:client"));
-        const auto chamber = r.chamber.take();
-        REQUIRE(chamber.size() == 1);
-        CHECK(chamber[0].root().child("received", "urn:xmpp:carbons:2"));
-    }
-
-    TEST_CASE("router: carbons skip private, no-copy, bodiless normal, headline, error and same-account messages")
-    {
-        Routing r;
-        for (auto* s : {&r.garden, &r.chamber}) r.world.services().set_carbons(s->requester(), true);
-        const char* not_copied[] = {
-            "<message to='juliet@montague.lit/balcony' type='chat'><body>x</body><private xmlns='urn:xmpp:carbons:2'/></message>",
-            "<message to='juliet@montague.lit/balcony' type='chat'><body>x</body><no-copy xmlns='urn:xmpp:hints'/></message>",
-            "<message to='juliet@montague.lit/balcony'><active xmlns='http://jabber.org/protocol/chatstates'/></message>",
-            "<message to='juliet@montague.lit/balcony' type='headline'><body>x</body></message>",
-            "<message to='juliet@montague.lit/balcony' type='error'><body>x</body></message>",
-            "<message to='romeo@montague.lit' type='chat'><body>x</body></message>",
+        struct Recording final : Destination {
+            Envelopes got;
+            void deliver(const Envelope& stanza, const RouteContext&) override { got.push_back(stanza); }
         };
-        for (const char* text : not_copied) {
-            CAPTURE(text);
-            r.world.send(r.orchard, text);
-            CHECK(r.chamber.take().empty());
-            const auto garden = r.garden.take();
-            for (const auto& s : garden) CHECK_FALSE(s.root().child("sent", "urn:xmpp:carbons:2"));
-            r.balcony.take();
-            r.orchard.take();
-        }
-        // A normal message with a body is copied; disabling stops the copies.
-        r.world.send(r.orchard, "<message to='juliet@montague.lit/balcony'><body>x</body></message>");
-        CHECK(r.chamber.take().size() == 1);
-        r.world.services().set_carbons(r.chamber.requester(), false);
+        Routing r;
+        auto remote = std::make_shared<Recording>();
+        auto component = std::make_shared<Recording>();
+        r.world.router.set_remote(remote);
+        r.world.router.add_component("conference.montague.lit", component);
+
+        r.world.send(r.orchard, "<message to='room@conference.montague.lit' type='groupchat' id='g'><body>x</body></message>");
+        r.world.send(r.orchard, "<message to='tybalt@capulet.lit/x' type='chat' id='c'><body>x</body></message>");
+        r.world.send(r.orchard, "<presence to='capulet.lit'/>");
+        r.world.send(r.orchard, "<iq to='capulet.lit' type='get' id='v'><query xmlns='jabber:iq:version'/></iq>");
+        CHECK(r.orchard.take().empty());  // nothing answered here: the destinations took them
+        REQUIRE(component->got.size() == 1);
+        CHECK(component->got[0].id() == "g");
+        CHECK(component->got[0].to() == "room@conference.montague.lit");
+        REQUIRE(remote->got.size() == 3);
+        CHECK(remote->got[0].to() == "tybalt@capulet.lit/x");
+        CHECK(remote->got[0].from() == "romeo@montague.lit/orchard");
+        CHECK(remote->got[0].bytes().find("<body>x</body>") != std::string::npos);
+        CHECK(remote->got[1].is(StanzaKind::Presence));
+        CHECK(remote->got[2].is_request());
+        // Local domains never leave the server.
         r.world.send(r.orchard, "<message to='juliet@montague.lit/balcony' type='chat'><body>x</body></message>");
-        CHECK(r.chamber.take().empty());
+        CHECK(remote->got.size() == 3);
+        CHECK(r.balcony.take().size() == 1);
+    }
+
+    TEST_CASE("router: until federation, a remote domain answers remote-server-not-found with the IQ payload")
+    {
+        Routing r;
+        r.world.send(r.orchard, "<iq to='capulet.lit' type='get' id='v'><query xmlns='jabber:iq:version'/></iq>");
+        const auto got = r.orchard.take();
+        REQUIRE(got.size() == 1);
+        CHECK(error_condition(got[0]) == "remote-server-not-found");
+        CHECK(got[0].from() == "capulet.lit");
+        CHECK(got[0].id() == "v");
+        CHECK(got[0].root().child("query", "jabber:iq:version"));
+        r.world.send(r.orchard, "<iq to='capulet.lit' type='result' id='w'/>");
+        r.world.send(r.orchard, "<message to='capulet.lit' type='error'/>");
+        CHECK(r.orchard.take().empty());
     }
 }

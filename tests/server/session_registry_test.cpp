@@ -9,7 +9,7 @@ namespace {
 
 struct FakeClient : ClientHandle {
     std::vector<std::string> delivered;
-    void deliver(std::string s) override { delivered.push_back(std::move(s)); }
+    void deliver(Envelope s) override { delivered.push_back(s.bytes()); }
     void kick(xmpp::StreamErrorCondition, std::string) override {}
 };
 
@@ -91,7 +91,7 @@ TEST_SUITE("server")
         registry.update(jid("alice@x/r"), older.get(), [](SessionRegistry::Resource& r) {
             r.available = true;
             r.interested = true;
-            r.presence = std::make_shared<const std::string>("<presence/>");
+            r.presence = Envelope::make({StanzaKind::Presence, {}, "alice@x/r", {}, {}}, "<presence/>");
         });
         auto newer = std::make_shared<FakeClient>();
         registry.bind(jid("alice@x/r"), newer);
@@ -100,7 +100,7 @@ TEST_SUITE("server")
         CHECK(listed[0].client == newer);
         CHECK_FALSE(listed[0].available);
         CHECK_FALSE(listed[0].interested);
-        CHECK(listed[0].presence == nullptr);
+        CHECK_FALSE(listed[0].presence);
         CHECK_FALSE(registry.update(jid("alice@x/r"), older.get(), [](SessionRegistry::Resource& r) { r.available = true; }));
     }
 }

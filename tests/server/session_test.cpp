@@ -3,6 +3,7 @@
 
 #include <map>
 
+#include "envelopes.hpp"
 #include "sasl/scram_client.hpp"
 #include "server/session.hpp"
 #include "xmpp/ns.hpp"
@@ -123,6 +124,19 @@ struct Harness {
 };
 
 constexpr std::string_view r_request = "<r xmlns='urn:xmpp:sm:3'/>";
+
+// Routed stanzas as the router hands them over, one envelope each.
+void deliver(Session& session, std::string_view stanzas)
+{
+    session.deliver(test::envelopes(stanzas));
+}
+
+std::string unacked_text(const std::vector<server::Unacked>& unacked)
+{
+    std::string out;
+    for (const auto& u : unacked) out += u.stanza.bytes();
+    return out;
+}
 
 }  // namespace
 
@@ -368,10 +382,10 @@ TEST_SUITE("server")
     {
         Harness h;
         h.enable();
-        h.session.deliver("<message from='bob@localhost/x' id='1'/><message from='bob@localhost/x' id='2'/>");
+        deliver(h.session, "<message from='bob@localhost/x' id='1'/><message from='bob@localhost/x' id='2'/>");
         CHECK(h.session.take_output() == "<message from='bob@localhost/x' id='1'/><message from='bob@localhost/x' id='2'/>" +
                                              std::string(r_request));
-        h.session.deliver("<message from='bob@localhost/x' id='3'/>");
+        deliver(h.session, "<message from='bob@localhost/x' id='3'/>");
         CHECK(h.session.take_output() == "<message from='bob@localhost/x' id='3'/>");  // an <r/> is outstanding
         // Message 3 is still unacknowledged after this <a/>: ask again rather than hold it while idle.
         CHECK(h.feed("<a xmlns='urn:xmpp:sm:3' h='2'/>") == r_request);
@@ -383,7 +397,7 @@ TEST_SUITE("server")
     {
         Harness h;
         h.enable();
-        h.session.deliver("<message id='1'/><message id='2'/>");
+        deliver(h.session, "<message id='1'/><message id='2'/>");
         h.session.take_output();
         const std::string out = h.feed("<a xmlns='urn:xmpp:sm:3' h='5'/>");
         CHECK(out == "<stream:error><undefined-condition xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
@@ -408,21 +422,21 @@ TEST_SUITE("server")
         const std::string message = "<message from='bob@localhost/x' id='1'><body>0123456789</body></message>";
         Harness h(config);
         h.enable();
-        h.session.deliver(message);
+        deliver(h.session, message);
         CHECK(h.session.state() == Session::State::Bound);
-        h.session.deliver(message);
+        deliver(h.session, message);
         CHECK(h.session.state() == Session::State::Closed);
         CHECK(h.session.take_output().find("<policy-violation") != std::string::npos);
 
         Harness away(config);
         away.enable();
         away.session.peer_closed();
-        away.session.deliver(message);
-        away.session.deliver(message);
+        deliver(away.session, message);
+        deliver(away.session, message);
         CHECK(away.session.state() == Session::State::Closed);
         CHECK(away.session.action() == Session::Action::Close);
         CHECK(away.session.take_output().empty());
-        CHECK(away.session.take_unacked() == message + message);
+        CHECK(unacked_text(away.session.take_unacked()) == message + message);
     }
 
     TEST_CASE("session without resumption, or closed cleanly, is not kept when the connection drops")
@@ -450,13 +464,13 @@ TEST_SUITE("server")
     {
         Harness h;
         h.enable();
-        h.session.deliver("<message id='1'/>");
+        deliver(h.session, "<message id='1'/>");
         h.session.take_output();
         h.session.peer_closed();
-        h.session.deliver("<message id='2'/>");
+        deliver(h.session, "<message id='2'/>");
         CHECK_FALSE(h.session.has_output());
         CHECK(h.session.take_output().empty());
-        CHECK(h.session.take_unacked() == "<message id='1'/><message id='2'/>");
+        CHECK(unacked_text(h.session.take_unacked()) == "<message id='1'/><message id='2'/>");
         // A kick (conflict, shutdown) ends it without output.
         h.session.fail(xmpp::StreamErrorCondition::Conflict);
         CHECK(h.session.state() == Session::State::Closed);
@@ -468,10 +482,10 @@ TEST_SUITE("server")
         Harness old_side;
         const std::string id = between(old_side.enable(), "id='", "'");
         old_side.feed("<message to='bob@localhost'/>");
-        old_side.session.deliver("<message id='1'/><message id='2'/>");
+        deliver(old_side.session, "<message id='1'/><message id='2'/>");
         old_side.session.take_output();
         old_side.session.peer_closed();
-        old_side.session.deliver("<message id='3'/>");
+        deliver(old_side.session, "<message id='3'/>");
 
         Harness new_side;
         new_side.login();
@@ -486,8 +500,8 @@ TEST_SUITE("server")
         CHECK_FALSE(old_side.session.check_takeover(1));
         old_side.session.hand_over();
         CHECK(old_side.session.take_output().empty());  // it had no client any more
-        new_side.session.deliver("<message id='4'/>");  // arrives before the state
-        old_side.session.deliver("<message id='3b'/>");  // was posted to the old side before the switch
+        deliver(new_side.session, "<message id='4'/>");  // arrives before the state
+        deliver(old_side.session, "<message id='3b'/>");  // was posted to the old side before the switch
         server::ResumeState state = old_side.session.take_resume_state(1);
         CHECK(old_side.session.state() == Session::State::Closed);
         CHECK(old_side.session.take_unacked().empty());
@@ -517,9 +531,11 @@ TEST_SUITE("server")
               "xmlns='urn:ietf:params:xml:ns:xmpp-streams'>the session was resumed on another connection</text>"
               "</stream:error></stream:stream>");
         CHECK(h.session.action() == Session::Action::Close);
-        h.session.deliver("<message id='1'/>");
+        deliver(h.session, "<message id='1'/>");
         CHECK(h.session.take_output().empty());
-        CHECK(h.session.take_resume_state(0).sm.unacked() == "<message id='1'/>");
+        std::string queued;
+        h.session.take_resume_state(0).sm.for_each_unacked([&](const server::Unacked& u) { queued += u.stanza.bytes(); });
+        CHECK(queued == "<message id='1'/>");
     }
 
     TEST_CASE("session refuses takeovers it cannot give")
@@ -530,7 +546,7 @@ TEST_SUITE("server")
 
         Harness h;
         h.enable();
-        h.session.deliver("<message id='1'/>");
+        deliver(h.session, "<message id='1'/>");
         const auto refused = h.session.check_takeover(2);
         REQUIRE(refused);
         CHECK(refused->reason == server::ResumeFailure::Reason::HandledCountTooHigh);
@@ -586,7 +602,7 @@ TEST_SUITE("server")
     {
         Harness old_side;
         old_side.enable();
-        old_side.session.deliver("<message id='1'/>");
+        deliver(old_side.session, "<message id='1'/>");
         old_side.session.peer_closed();
         Harness new_side;
         new_side.login();
@@ -598,7 +614,7 @@ TEST_SUITE("server")
         CHECK(new_side.session.state() == Session::State::Closed);
         CHECK(new_side.session.take_output().empty());
         CHECK(new_side.session.jid().str() == "alice@localhost/r");
-        CHECK(new_side.session.take_unacked() == "<message id='1'/>");
+        CHECK(unacked_text(new_side.session.take_unacked()) == "<message id='1'/>");
     }
 
     TEST_CASE("session holds presence while inactive and lets it out, in order, before the next message")
@@ -606,22 +622,22 @@ TEST_SUITE("server")
         Harness h;
         h.bind();
         h.feed("<inactive xmlns='urn:xmpp:csi:0'/>");
-        h.session.deliver("<presence from='a@localhost/1'><show>away</show></presence>");
-        h.session.deliver("<presence from='b@localhost/1'/>");
-        h.session.deliver("<presence from='a@localhost/1'/>");
+        deliver(h.session, "<presence from='a@localhost/1'><show>away</show></presence>");
+        deliver(h.session, "<presence from='b@localhost/1'/>");
+        deliver(h.session, "<presence from='a@localhost/1'/>");
         CHECK_FALSE(h.session.has_output());
-        h.session.deliver("<message from='c@localhost/1'><body>call me</body></message>");
+        deliver(h.session, "<message from='c@localhost/1'><body>call me</body></message>");
         CHECK(h.session.take_output() ==
               "<presence from='b@localhost/1'/><presence from='a@localhost/1'/>"
               "<message from='c@localhost/1'><body>call me</body></message>");
 
-        h.session.deliver("<presence from='d@localhost/1'/>");
-        h.session.deliver("<iq from='d@localhost/1' type='set' id='j'/>");
+        deliver(h.session, "<presence from='d@localhost/1'/>");
+        deliver(h.session, "<iq from='d@localhost/1' type='set' id='j'/>");
         CHECK(h.session.take_output() == "<presence from='d@localhost/1'/><iq from='d@localhost/1' type='set' id='j'/>");
 
-        h.session.deliver("<presence from='e@localhost/1'/>");
+        deliver(h.session, "<presence from='e@localhost/1'/>");
         CHECK(h.feed("<active xmlns='urn:xmpp:csi:0'/>") == "<presence from='e@localhost/1'/>");
-        h.session.deliver("<presence from='f@localhost/1'/>");
+        deliver(h.session, "<presence from='f@localhost/1'/>");
         CHECK(h.session.take_output() == "<presence from='f@localhost/1'/>");
     }
 
@@ -630,14 +646,14 @@ TEST_SUITE("server")
         Harness h;
         h.enable();
         h.feed("<inactive xmlns='urn:xmpp:csi:0'/>");
-        h.session.deliver("<presence from='a@localhost/1'/>");
+        deliver(h.session, "<presence from='a@localhost/1'/>");
         CHECK(h.session.take_output().empty());
         CHECK(h.feed("<a xmlns='urn:xmpp:sm:3' h='1'/>").find("<handled-count-too-high") != std::string::npos);
 
         Harness g;
         g.enable();
         g.feed("<inactive xmlns='urn:xmpp:csi:0'/>");
-        g.session.deliver("<presence from='a@localhost/1'/>");
+        deliver(g.session, "<presence from='a@localhost/1'/>");
         g.feed("<active xmlns='urn:xmpp:csi:0'/>");
         CHECK(g.feed("<a xmlns='urn:xmpp:sm:3' h='1'/>").empty());
     }

@@ -1,9 +1,11 @@
-// XEP-0198 bookkeeping, the outbound stanza splitter and the bounces of a session that ends for good.
+// XEP-0198 bookkeeping over envelopes (with the time each was first queued) and the bounces of a session
+// that ends for good, made from the envelopes alone.
 #include <doctest/doctest.h>
 
 #include <string>
 #include <vector>
 
+#include "envelopes.hpp"
 #include "server/stream_management.hpp"
 
 using namespace tern;
@@ -11,11 +13,26 @@ using server::StreamManagement;
 
 namespace {
 
-std::vector<server::OutboundStanza> split(std::string_view bytes)
+using Clock = std::chrono::system_clock;
+const Clock::time_point t0 = Clock::time_point(std::chrono::seconds(1700000000));
+
+std::string unacked(const StreamManagement& sm)
 {
-    std::vector<server::OutboundStanza> out;
-    while (auto stanza = server::take_outbound_stanza(bytes)) out.push_back(*stanza);
+    std::string out;
+    sm.for_each_unacked([&](const server::Unacked& u) { out += u.stanza.bytes(); });
     return out;
+}
+
+std::string text(const std::vector<server::Unacked>& list)
+{
+    std::string out;
+    for (const auto& u : list) out += u.stanza.bytes();
+    return out;
+}
+
+void send(StreamManagement& sm, std::string_view stanza, Clock::time_point at = t0)
+{
+    sm.sent(test::envelope(stanza), at);
 }
 
 StreamManagement enabled(std::uint32_t inbound = 0, std::uint32_t acked = 0)
@@ -29,53 +46,6 @@ StreamManagement enabled(std::uint32_t inbound = 0, std::uint32_t acked = 0)
 
 TEST_SUITE("server")
 {
-    TEST_CASE("outbound splitter finds each element with its name, from and type")
-    {
-        const std::string m = "<message from='a@x/r' to='b@x' type='chat'><body>1 &lt; 2 &gt; 0</body></message>";
-        const std::string p = "<presence from=\"b@x/r\"/>";
-        const std::string i = "<iq type='get' id='1'><q xmlns='urn:x'><![CDATA[</iq><x>]]></q><e/></iq>";
-        const std::string all = m + p + "\n " + i;
-        const auto pieces = split(all);
-        REQUIRE(pieces.size() == 3);
-        CHECK(pieces[0].bytes == m);
-        CHECK(pieces[0].name == "message");
-        CHECK(pieces[0].from == "a@x/r");
-        CHECK(pieces[0].type == "chat");
-        CHECK(pieces[1].bytes == p);
-        CHECK(pieces[1].name == "presence");
-        CHECK(pieces[1].from == "b@x/r");
-        CHECK(pieces[1].type.empty());
-        CHECK(pieces[2].bytes == i);
-        CHECK(pieces[2].name == "iq");
-        CHECK(pieces[2].from.empty());
-        CHECK(pieces[2].type == "get");
-    }
-
-    TEST_CASE("outbound splitter is not fooled by markup inside attribute values or nested same-name elements")
-    {
-        const std::string a = "<presence from='a&amp;b@x/>' status=\"x>/>\"><presence><x/></presence></presence>";
-        const std::string b = "<message/>";
-        const std::string all = a + b;
-        const auto pieces = split(all);
-        REQUIRE(pieces.size() == 2);
-        CHECK(pieces[0].bytes == a);
-        CHECK(pieces[0].from == "a&amp;b@x/>");
-        CHECK(pieces[1].bytes == b);
-    }
-
-    TEST_CASE("outbound splitter returns what does not parse as one nameless piece")
-    {
-        for (const std::string bad : {"<message><body>unterminated", "text", "<message from='a", "< message/>"}) {
-            CAPTURE(bad);
-            const auto pieces = split(bad);
-            REQUIRE(pieces.size() == 1);
-            CHECK(pieces[0].bytes == bad);
-            CHECK(pieces[0].name.empty());
-        }
-        CHECK(split("").empty());
-        CHECK(split(" \r\n").empty());
-    }
-
     TEST_CASE("stream management counts handled stanzas from zero once enabled")
     {
         StreamManagement sm = enabled();
@@ -93,34 +63,34 @@ TEST_SUITE("server")
     TEST_CASE("stream management keeps sent stanzas until acknowledged and then releases the queue")
     {
         StreamManagement sm = enabled();
-        sm.sent("<message id='1'/>");
-        sm.sent("<message id='2'/>");
-        sm.sent("<message id='3'/>");
+        send(sm, "<message id='1'/>");
+        send(sm, "<message id='2'/>");
+        send(sm, "<message id='3'/>");
         CHECK(sm.sent_count() == 3);
         CHECK(sm.unacked_count() == 3);
-        CHECK(sm.unacked() == "<message id='1'/><message id='2'/><message id='3'/>");
+        CHECK(unacked(sm) == "<message id='1'/><message id='2'/><message id='3'/>");
 
         sm.acknowledge(2);
         CHECK(sm.unacked_count() == 1);
-        CHECK(sm.unacked() == "<message id='3'/>");
+        CHECK(unacked(sm) == "<message id='3'/>");
         CHECK(sm.unacked_bytes() == 17);
         sm.acknowledge(2);  // the same h again acknowledges nothing new
         CHECK(sm.unacked_count() == 1);
 
-        sm.sent("<message id='4'/>");
-        CHECK(sm.unacked() == "<message id='3'/><message id='4'/>");
+        send(sm, "<message id='4'/>");
+        CHECK(unacked(sm) == "<message id='3'/><message id='4'/>");
         sm.acknowledge(4);
         CHECK(sm.unacked_count() == 0);
         CHECK(sm.unacked_bytes() == 0);
-        CHECK(sm.unacked().empty());
+        CHECK(unacked(sm).empty());
         CHECK(sm.sent_count() == 4);
     }
 
     TEST_CASE("stream management refuses an h above what was sent and ignores one going backwards")
     {
         StreamManagement sm = enabled();
-        sm.sent("<iq id='1'/>");
-        sm.sent("<iq id='2'/>");
+        send(sm, "<iq id='1'/>");
+        send(sm, "<iq id='2'/>");
         CHECK(sm.too_high(3));
         CHECK(sm.too_high(0x7FFFFFFFu));
         CHECK_FALSE(sm.too_high(2));
@@ -128,7 +98,7 @@ TEST_SUITE("server")
         sm.acknowledge(1);
         CHECK_FALSE(sm.too_high(0));
         sm.acknowledge(0);  // behind the last h: nothing changes
-        CHECK(sm.unacked() == "<iq id='2'/>");
+        CHECK(unacked(sm) == "<iq id='2'/>");
         CHECK(sm.too_high(3));
         CHECK_FALSE(sm.too_high(2));
     }
@@ -143,18 +113,18 @@ TEST_SUITE("server")
         sm.handled();
         CHECK(sm.inbound() == 1);
 
-        sm.sent("<message id='a'/>");
-        sm.sent("<message id='b'/>");
-        sm.sent("<message id='c'/>");
+        send(sm, "<message id='a'/>");
+        send(sm, "<message id='b'/>");
+        send(sm, "<message id='c'/>");
         CHECK(sm.sent_count() == 1);  // 0xFFFFFFFE + 3
         CHECK_FALSE(sm.too_high(0xFFFFFFFFu));
         CHECK_FALSE(sm.too_high(1));
         CHECK(sm.too_high(2));
         sm.acknowledge(0);  // a and b
-        CHECK(sm.unacked() == "<message id='c'/>");
+        CHECK(unacked(sm) == "<message id='c'/>");
         CHECK_FALSE(sm.too_high(0xFFFFFFFFu));  // behind, across the wrap
         sm.acknowledge(0xFFFFFFFFu);
-        CHECK(sm.unacked() == "<message id='c'/>");
+        CHECK(unacked(sm) == "<message id='c'/>");
         CHECK(sm.too_high(2));
         sm.acknowledge(1);
         CHECK(sm.unacked_count() == 0);
@@ -164,11 +134,11 @@ TEST_SUITE("server")
     {
         StreamManagement sm = enabled();
         CHECK_FALSE(sm.take_ack_request());
-        sm.sent("<message id='1'/>");
-        sm.sent("<message id='2'/>");
+        send(sm, "<message id='1'/>");
+        send(sm, "<message id='2'/>");
         CHECK(sm.take_ack_request());
         CHECK_FALSE(sm.take_ack_request());
-        sm.sent("<message id='3'/>");
+        send(sm, "<message id='3'/>");
         CHECK_FALSE(sm.take_ack_request());  // still awaiting the answer
         sm.acknowledge(2);
         CHECK(sm.take_ack_request());  // message 3 is not acknowledged yet
@@ -179,19 +149,42 @@ TEST_SUITE("server")
     TEST_CASE("stream management hands its unacknowledged stanzas over once")
     {
         StreamManagement sm = enabled();
-        sm.sent("<message id='1'/>");
-        sm.sent("<message id='2'/>");
-        CHECK(sm.take_unacked() == "<message id='1'/><message id='2'/>");
+        send(sm, "<message id='1'/>");
+        send(sm, "<message id='2'/>");
+        CHECK(text(sm.take_unacked()) == "<message id='1'/><message id='2'/>");
         CHECK(sm.unacked_count() == 0);
         CHECK(sm.take_unacked().empty());
         CHECK(sm.sent_count() == 2);
         CHECK_FALSE(sm.too_high(2));
     }
 
+    TEST_CASE("stream management keeps the envelope itself and when it was first queued")
+    {
+        StreamManagement sm = enabled();
+        const auto message = test::envelope("<message from='a@x/r' to='b@x/s' type='chat' id='m'><body>x</body></message>");
+        sm.sent(message, t0);
+        sm.sent(test::envelope("<presence from='c@x/q'/>"), t0 + std::chrono::seconds(5));
+        std::vector<server::Unacked> seen;
+        sm.for_each_unacked([&](const server::Unacked& u) { seen.push_back(u); });
+        REQUIRE(seen.size() == 2);
+        CHECK(seen[0].stanza.same_stanza(message));  // shared, not copied
+        CHECK(seen[0].queued == t0);
+        CHECK(seen[1].stanza.is(server::StanzaKind::Presence));
+        CHECK(seen[1].queued == t0 + std::chrono::seconds(5));
+        CHECK(sm.unacked_bytes() == message.bytes().size() + seen[1].stanza.bytes().size());
+        // The queue moves whole to a resuming session: the first-queued times travel with it.
+        StreamManagement moved = std::move(sm);
+        moved.acknowledge(1);
+        const auto rest = moved.take_unacked();
+        REQUIRE(rest.size() == 1);
+        CHECK(rest[0].queued == t0 + std::chrono::seconds(5));
+        CHECK(moved.unacked_bytes() == 0);
+    }
+
     TEST_CASE("stream management after a resumption asks for an ack of the retransmitted stanzas")
     {
         StreamManagement sm = enabled();
-        sm.sent("<message id='1'/>");
+        send(sm, "<message id='1'/>");
         CHECK(sm.take_ack_request());
         sm.resumed();
         CHECK(sm.take_ack_request());
@@ -202,7 +195,7 @@ TEST_SUITE("server")
 
     TEST_CASE("bounces return IQ requests and chat or normal messages to their senders as service-unavailable")
     {
-        const std::string queue =
+        const auto queue = test::envelopes(
             "<message from='a@x/r' to='b@x/s' type='chat' id='m1'><body>hi</body></message>"
             "<message from='a@x/r' to='b@x' id='m2'><body>hi</body></message>"
             "<message from='a@x/r' to='b@x/s' type='groupchat' id='m3'/>"
@@ -211,18 +204,22 @@ TEST_SUITE("server")
             "<iq from='c@x/q' to='b@x/s' type='set' id='i1'><jingle xmlns='urn:xmpp:jingle:1'/></iq>"
             "<iq from='c@x/q' to='b@x/s' type='result' id='i2'/>"
             "<iq type='get' id='ping-1' to='b@x/s' from='x'><ping xmlns='urn:xmpp:ping'/></iq>"
-            "<presence from='c@x/q' to='b@x/s'/>";
-        const auto out = server::bounces(queue);
+            "<presence from='c@x/q' to='b@x/s'/>");
+        std::vector<server::Unacked> unacked;
+        for (const auto& e : queue) unacked.push_back({e, t0});
+        const auto out = server::bounces(unacked);
         REQUIRE(out.size() == 4);
         CHECK(out[0].to.str() == "a@x/r");
-        CHECK(out[0].stanza ==
+        CHECK(out[0].stanza.bytes() ==
               "<message from='b@x/s' to='a@x/r' type='error' id='m1'><error type='cancel'><service-unavailable "
               "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>");
         CHECK(out[1].to.str() == "a@x/r");
-        CHECK(out[1].stanza.find("from='b@x'") != std::string::npos);
-        CHECK(out[1].stanza.find("id='m2'") != std::string::npos);
+        CHECK(out[1].stanza.bytes().find("from='b@x'") != std::string::npos);
+        CHECK(out[1].stanza.bytes().find("id='m2'") != std::string::npos);
+        CHECK(out[1].stanza.to() == "a@x/r");
+        CHECK(out[1].stanza.type() == "error");
         CHECK(out[2].to.str() == "c@x/q");
-        CHECK(out[2].stanza ==
+        CHECK(out[2].stanza.bytes() ==
               "<iq from='b@x/s' to='c@x/q' type='error' id='i1'><jingle xmlns=\"urn:xmpp:jingle:1\"/><error "
               "type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
         // The server's own ping goes "back" to the domain, which nothing in the registry answers to.
