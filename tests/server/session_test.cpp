@@ -520,6 +520,40 @@ TEST_SUITE("server")
         CHECK(new_side.session.take_unacked().empty());
     }
 
+    TEST_CASE("session keeps delivered envelopes themselves, with when each was first queued, across a resumption")
+    {
+        Harness old_side;
+        const std::string id = between(old_side.enable(), "id='", "'");
+        const auto message = test::envelope("<message from='bob@localhost/x' to='alice@localhost/r' type='chat' id='1'/>");
+        const auto before = std::chrono::system_clock::now();
+        old_side.session.deliver(message);
+        const auto after = std::chrono::system_clock::now();
+        old_side.session.take_output();
+        old_side.session.peer_closed();
+
+        Harness new_side;
+        new_side.login();
+        new_side.feed(header_to_localhost);
+        new_side.feed("<resume xmlns='urn:xmpp:sm:3' previd='" + id + "' h='0'/>");
+        REQUIRE_FALSE(old_side.session.check_takeover(0));
+        old_side.session.hand_over();
+        server::ResumeState state = old_side.session.take_resume_state(0);
+        new_side.session.resumed(std::move(state));
+        CHECK(new_side.session.take_output().find("<message from='bob@localhost/x'") != std::string::npos);
+
+        // Resent, still unacknowledged: the same envelope (shared bytes), queued when it first arrived.
+        const auto unacked = new_side.session.take_unacked();
+        REQUIRE(unacked.size() == 1);
+        CHECK(unacked[0].stanza.same_stanza(message));
+        CHECK(unacked[0].queued >= before);
+        CHECK(unacked[0].queued <= after);
+        // Bounced from the envelope alone when the session ends for good.
+        const auto bounced = server::bounces(unacked);
+        REQUIRE(bounced.size() == 1);
+        CHECK(bounced[0].to.str() == "bob@localhost/x");
+        CHECK(bounced[0].stanza.bytes().find("<service-unavailable") != std::string::npos);
+    }
+
     TEST_CASE("session handed over while its client is still connected sends it a conflict")
     {
         Harness h;
