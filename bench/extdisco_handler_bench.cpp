@@ -36,7 +36,7 @@ void measure(const server::IqDispatcher& dispatcher, const char* what, std::stri
         replies += 1000;
     }
     if (out.size() != 1 || out[0].type() != "result") {
-        std::fprintf(stderr, "%s: no result: %s\n", what, out.empty() ? "" : out[0].bytes().c_str());
+        std::fprintf(stderr, "%s: no result: %s\n", what, out.empty() ? "" : std::string(out[0].bytes()).c_str());
         std::exit(1);
     }
     const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();

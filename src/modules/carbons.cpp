@@ -34,7 +34,7 @@ bool eligible(const xml::Stanza& message)
 
 // `<message from='account' to='to' type='..'><sent|received xmlns='urn:xmpp:carbons:2'><forwarded
 // xmlns='urn:xmpp:forward:0'>original</forwarded></..></message>`.
-Envelope carbon(std::string_view direction, const std::string& account, std::string to, const std::string& type,
+Envelope carbon(std::string_view direction, const std::string& account, std::string to, std::string_view type,
                 std::string_view original)
 {
     std::string out;
@@ -44,7 +44,7 @@ Envelope carbon(std::string_view direction, const std::string& account, std::str
     w.open(direction).attr("xmlns", xmpp::ns::carbons);
     w.open("forwarded").attr("xmlns", xmpp::ns::forward).raw(original);
     w.close_all();
-    return Envelope::make({StanzaKind::Message, std::move(to), account, type, {}}, std::move(out));
+    return Envelope::make({StanzaKind::Message, to, account, type, {}}, std::move(out));
 }
 
 void copy(const server::Delivery& delivery, const server::StanzaContext& context)
@@ -53,7 +53,7 @@ void copy(const server::Delivery& delivery, const server::StanzaContext& context
     const std::string sender = context.sender.jid.bare_str();
     // Within one account, every resource that wants it already gets the message itself.
     if (sender == delivery.account) return;
-    const std::string& type = delivery.envelope.type();
+    const std::string_view type = delivery.envelope.type();
     const std::string_view original = delivery.envelope.bytes();
     for (std::size_t i = 0; i < delivery.resources.size(); ++i) {
         const auto& r = delivery.resources[i];

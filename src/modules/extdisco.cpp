@@ -291,7 +291,7 @@ void Services::write_push(const Requester& session, const SessionServices& e, st
     w.raw(items);
     w.close_all();
     out.push_back(server::Envelope::make(
-        {server::StanzaKind::Iq, session.jid.str(), std::string(session.jid.domain()), "set", std::move(id)},
+        {server::StanzaKind::Iq, session.jid.str(), session.jid.domain(), "set", id},
         std::move(bytes)));
 }
 

@@ -18,17 +18,27 @@ StanzaKind kind_of(const xml::Stanza& stanza)
     return name == "iq" ? StanzaKind::Iq : name == "presence" ? StanzaKind::Presence : StanzaKind::Message;
 }
 
+void Envelope::seal(Parts& parts, std::initializer_list<std::string_view> fields)
+{
+    std::size_t size = parts.text.size();
+    for (const auto f : fields) size += f.size();
+    parts.text.reserve(size);
+    parts.ends[0] = static_cast<std::uint32_t>(parts.text.size());
+    std::size_t i = 1;
+    for (const auto f : fields) {
+        parts.text += f;
+        parts.ends[i++] = static_cast<std::uint32_t>(parts.text.size());
+    }
+}
+
 Envelope Envelope::of(const xml::Stanza& stanza)
 {
-    const std::string_view name = stanza.name();
     auto parts = std::make_shared<Parts>();
-    parts->fields.kind = kind_of(stanza);
-    parts->fields.to = stanza.to();
-    parts->fields.from = stanza.from();
-    parts->fields.type = stanza.type();
-    parts->fields.id = stanza.id();
-    stanza.serialize_to(parts->bytes);
-    const bool answerable_iq = name == "iq" && parts->fields.type != "result" && parts->fields.type != "error";
+    parts->kind = kind_of(stanza);
+    stanza.serialize_to(parts->text);
+    const std::string_view type = stanza.type();
+    seal(*parts, {stanza.to(), stanza.from(), type, stanza.id()});
+    const bool answerable_iq = parts->kind == StanzaKind::Iq && type != "result" && type != "error";
     if (answerable_iq) {
         if (const xml::Element child = stanza.root().first_child_element()) child.serialize_to(parts->payload);
     }
@@ -37,7 +47,12 @@ Envelope Envelope::of(const xml::Stanza& stanza)
 
 Envelope Envelope::make(Fields fields, std::string bytes, std::string request_payload)
 {
-    return Envelope(std::make_shared<const Parts>(Parts{std::move(fields), std::move(bytes), std::move(request_payload)}));
+    auto parts = std::make_shared<Parts>();
+    parts->kind = fields.kind;
+    parts->text = std::move(bytes);
+    seal(*parts, {fields.to, fields.from, fields.type, fields.id});
+    parts->payload = std::move(request_payload);
+    return Envelope(std::move(parts));
 }
 
 std::optional<Envelope> error_reply(const xml::Stanza& original, const xmpp::StanzaError& error)
@@ -46,8 +61,7 @@ std::optional<Envelope> error_reply(const xml::Stanza& original, const xmpp::Sta
     if (type == "error" || (original.name() == "iq" && type == "result")) return std::nullopt;
     std::string bytes;
     xmpp::append_error_reply(bytes, original, error);
-    return Envelope::make({kind_of(original), std::string(original.from()), std::string(original.to()), "error", std::string(original.id())},
-                          std::move(bytes));
+    return Envelope::make({kind_of(original), original.from(), original.to(), "error", original.id()}, std::move(bytes));
 }
 
 std::optional<Envelope> error_reply(const Envelope& original, const xmpp::StanzaError& error)

@@ -5,6 +5,8 @@
 // several recipients or queues copies a pointer, never the bytes, and nothing re-parses it to learn where
 // it goes.
 #include <chrono>
+#include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,10 +27,10 @@ class Envelope {
 public:
     struct Fields {
         StanzaKind kind = StanzaKind::Message;
-        std::string to;    // attribute values as in the stanza (unescaped), empty when absent
-        std::string from;
-        std::string type;
-        std::string id;
+        std::string_view to;  // attribute values as in the stanza (unescaped), empty when absent
+        std::string_view from;
+        std::string_view type;
+        std::string_view id;
     };
 
     // Serializes `stanza` (a message, presence or iq) once; an IQ that may be answered (not a result or an
@@ -37,13 +39,13 @@ public:
     // A stanza the server wrote itself: `bytes` is one serialized element matching `fields`.
     static Envelope make(Fields fields, std::string bytes, std::string request_payload = {});
 
-    StanzaKind kind() const { return parts_->fields.kind; }
+    StanzaKind kind() const { return parts_->kind; }
     std::string_view name() const { return to_string(kind()); }
-    const std::string& to() const { return parts_->fields.to; }
-    const std::string& from() const { return parts_->fields.from; }
-    const std::string& type() const { return parts_->fields.type; }
-    const std::string& id() const { return parts_->fields.id; }
-    const std::string& bytes() const { return parts_->bytes; }
+    std::string_view to() const { return field(0); }
+    std::string_view from() const { return field(1); }
+    std::string_view type() const { return field(2); }
+    std::string_view id() const { return field(3); }
+    std::string_view bytes() const { return std::string_view(parts_->text).substr(0, parts_->ends[0]); }
     // The child of an IQ that is not a result or an error, serialized; empty otherwise.
     const std::string& request_payload() const { return parts_->payload; }
 
@@ -59,12 +61,21 @@ public:
     bool same_stanza(const Envelope& other) const { return parts_ == other.parts_; }
 
 private:
+    // One allocation for the fields and one for the text: the bytes, then to, from, type and id back to
+    // back; ends[i] is where the i-th piece ends.
     struct Parts {
-        Fields fields;
-        std::string bytes;
+        StanzaKind kind = StanzaKind::Message;
+        std::uint32_t ends[5] = {};
+        std::string text;
         std::string payload;
     };
     explicit Envelope(std::shared_ptr<const Parts> parts) : parts_(std::move(parts)) {}
+    // Appends the fields after the bytes already in parts.text.
+    static void seal(Parts& parts, std::initializer_list<std::string_view> fields);
+    std::string_view field(std::size_t i) const
+    {
+        return std::string_view(parts_->text).substr(parts_->ends[i], parts_->ends[i + 1] - parts_->ends[i]);
+    }
     std::shared_ptr<const Parts> parts_;
 };
 

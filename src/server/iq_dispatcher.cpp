@@ -54,9 +54,7 @@ void IqDispatcher::dispatch(const xml::Stanza& iq, const Requester& from, Target
     const std::string_view type = answer(iq, from, target, now, reply);
     if (reply.empty()) return;
     // The reply goes to the requester, from whatever the request was addressed to.
-    out.push_back(Envelope::make({StanzaKind::Iq, std::string(iq.from()), std::string(iq.to()), std::string(type),
-                                  std::string(iq.id())},
-                                 std::move(reply)));
+    out.push_back(Envelope::make({StanzaKind::Iq, iq.from(), iq.to(), type, iq.id()}, std::move(reply)));
 }
 
 std::string_view IqDispatcher::answer(const xml::Stanza& iq, const Requester& from, Target target,

@@ -101,7 +101,7 @@ TEST_SUITE("modules")
         const Envelope& copy = r.chamber.handle->envelopes[0];
         CHECK(copy.bytes() == "<message from='juliet@montague.lit' to='juliet@montague.lit/chamber' type='chat'>"
                               "<received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>" +
-                                  original.bytes() + "</forwarded></received></message>");
+                                  std::string(original.bytes()) + "</forwarded></received></message>");
         CHECK(copy.is(StanzaKind::Message));
         CHECK(copy.from() == "juliet@montague.lit");
         CHECK(copy.to() == "juliet@montague.lit/chamber");

@@ -20,7 +20,7 @@ server::Envelope piece(std::string_view bytes)
 std::vector<std::string> texts(const server::Envelopes& list)
 {
     std::vector<std::string> out;
-    for (const auto& e : list) out.push_back(e.bytes());
+    for (const auto& e : list) out.emplace_back(e.bytes());
     return out;
 }
 

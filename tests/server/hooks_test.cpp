@@ -109,7 +109,7 @@ TEST_SUITE("server")
         std::vector<std::string> offered;
         bool store = true;
         h.world.hooks.add(StanzaHooks{.undeliverable = [&](const Envelope& e, const StanzaContext&) {
-            offered.push_back(std::string(e.name()) + ":" + e.to() + ":" + e.type());
+            offered.push_back(std::string(e.name()) + ":" + std::string(e.to()) + ":" + std::string(e.type()));
             CHECK(e.from() == "romeo@montague.lit/orchard");
             CHECK(e.bytes().find("<body") != std::string::npos);
             return store ? HookResult::Taken : HookResult::Continue;
@@ -150,7 +150,7 @@ TEST_SUITE("server")
         bool store = false;
         h.world.hooks.add(StanzaHooks{
             .undeliverable = [&](const Envelope&, const StanzaContext&) { return store ? HookResult::Taken : HookResult::Continue; },
-            .archive = [&](const Envelope& e, const StanzaContext&) { archived.push_back(e.id()); },
+            .archive = [&](const Envelope& e, const StanzaContext&) { archived.emplace_back(e.id()); },
         });
         h.world.send(h.orchard, "<message to='juliet@montague.lit' type='chat' id='1'><body>x</body></message>");
         h.world.send(h.orchard, "<message to='juliet@montague.lit/balcony' type='chat' id='2'><body>x</body></message>");
@@ -180,6 +180,6 @@ TEST_SUITE("server")
         hooks.on_reload(requester, out);
         hooks.on_tick(requester, {}, out);
         REQUIRE(out.size() == 3);
-        CHECK(out[0].bytes() + out[1].bytes() + out[2].bytes() == "<reload/><tick/><t2/>");
+        CHECK(test::joined(out) == "<reload/><tick/><t2/>");
     }
 }

@@ -59,7 +59,7 @@ struct Fixture {
         CHECK(out[0].id() == reply[0].id());
         CHECK(out[0].to() == reply[0].to());
         CHECK(out[0].from() == reply[0].from());
-        return out[0].bytes();
+        return std::string(out[0].bytes());
     }
 };
 

@@ -13,7 +13,7 @@ namespace {
 
 struct Recorder final : ClientHandle {
     std::vector<std::string> delivered;
-    void deliver(Envelope s) override { delivered.push_back(s.bytes()); }
+    void deliver(Envelope s) override { delivered.emplace_back(s.bytes()); }
     void kick(xmpp::StreamErrorCondition, std::string) override {}
 };
 

@@ -9,7 +9,7 @@ namespace {
 
 struct FakeClient : ClientHandle {
     std::vector<std::string> delivered;
-    void deliver(Envelope s) override { delivered.push_back(s.bytes()); }
+    void deliver(Envelope s) override { delivered.emplace_back(s.bytes()); }
     void kick(xmpp::StreamErrorCondition, std::string) override {}
 };
 
