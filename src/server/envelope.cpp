@@ -1,5 +1,9 @@
 #include "server/envelope.hpp"
 
+#include <cstring>
+
+#include <pugixml.hpp>
+
 namespace tern::server {
 
 std::string_view to_string(StanzaKind kind)
@@ -23,21 +27,41 @@ void Envelope::seal(Parts& parts, std::initializer_list<std::string_view> fields
     std::size_t size = parts.text.size();
     for (const auto f : fields) size += f.size();
     parts.text.reserve(size);
-    parts.ends[0] = static_cast<std::uint32_t>(parts.text.size());
-    std::size_t i = 1;
+    std::uint32_t* end = parts.ends;
+    *end = static_cast<std::uint32_t>(parts.text.size());
     for (const auto f : fields) {
-        parts.text += f;
-        parts.ends[i++] = static_cast<std::uint32_t>(parts.text.size());
+        parts.text.append(f.data(), f.size());
+        *++end = static_cast<std::uint32_t>(parts.text.size());
     }
 }
 
 Envelope Envelope::of(const xml::Stanza& stanza)
 {
+    // One pass over the attributes (a stanza's are unprefixed) rather than a lookup per field.
+    std::string_view to, from, type, id;
+    const pugi::xml_node root = stanza.root().node();
+    for (pugi::xml_attribute a = root.first_attribute(); a; a = a.next_attribute()) {
+        const char* name = a.name();
+        std::string_view* field = nullptr;
+        switch (name[0]) {
+        case 't': field = std::strcmp(name, "to") == 0 ? &to : std::strcmp(name, "type") == 0 ? &type : nullptr; break;
+        case 'f': field = std::strcmp(name, "from") == 0 ? &from : nullptr; break;
+        case 'i': field = std::strcmp(name, "id") == 0 ? &id : nullptr; break;
+        default: break;
+        }
+        if (field) *field = a.value();
+    }
+    // Serialized into a scratch buffer first, so the envelope's text is allocated once, at its size.
+    thread_local std::string scratch;
+    scratch.clear();
+    stanza.serialize_to(scratch);
     auto parts = std::make_shared<Parts>();
-    parts->kind = kind_of(stanza);
-    stanza.serialize_to(parts->text);
-    const std::string_view type = stanza.type();
-    seal(*parts, {stanza.to(), stanza.from(), type, stanza.id()});
+    const std::string_view name = root.name();  // unprefixed in a stanza, as the parser normalizes it
+    parts->kind = name == "iq" ? StanzaKind::Iq : name == "presence" ? StanzaKind::Presence : StanzaKind::Message;
+    parts->text.reserve(scratch.size() + to.size() + from.size() + type.size() + id.size());
+    parts->text = scratch;
+    seal(*parts, {to, from, type, id});
+    if (scratch.capacity() > 64 * 1024) std::string().swap(scratch);  // a huge stanza does not stay cached
     const bool answerable_iq = parts->kind == StanzaKind::Iq && type != "result" && type != "error";
     if (answerable_iq) {
         if (const xml::Element child = stanza.root().first_child_element()) child.serialize_to(parts->payload);
