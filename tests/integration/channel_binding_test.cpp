@@ -1,12 +1,16 @@
-// Channel binding on a real ternd (issue 12, item 8): tls-unique only where it is safe (TLS 1.2 with the
-// extended master secret), checked with an independent client, `openssl s_client`.
+// Channel binding on a real ternd (issue 12, items 8 and 10): tls-unique only where it is safe (TLS 1.2 with
+// the extended master secret, checked with an independent client, `openssl s_client`), the SCRAM "y"
+// flag refused only where it can mean a downgrade, and XEP-0474's d= attribute in the server-first message.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "crypto/crypto.hpp"
 #include "tern_process.hpp"
+#include "xmpp/ns.hpp"
 #include "xmpp_client.hpp"
 
 using namespace tern;
@@ -42,6 +46,32 @@ bool contains(const std::string& haystack, const std::string& needle)
     return haystack.find(needle) != std::string::npos;
 }
 
+std::vector<std::string> children_text(const xml::Stanza& features, std::string_view name, std::string_view ns)
+{
+    std::vector<std::string> out;
+    for (xml::Element e : features.root().child(name, ns).children()) out.emplace_back(e.text());
+    return out;
+}
+
+std::vector<std::string> binding_types(const xml::Stanza& features)
+{
+    std::vector<std::string> out;
+    for (xml::Element e : features.root().child("sasl-channel-binding", xmpp::ns::sasl_cb).children())
+        out.emplace_back(e.attr("type"));
+    return out;
+}
+
+// XEP-0474 (0.4): base64(H(mechanisms sorted, joined by 0x1E [0x1F channel-binding types sorted, joined by 0x1E])).
+std::string ssdp(crypto::Hash hash, std::vector<std::string> mechanisms, std::vector<std::string> bindings)
+{
+    std::sort(mechanisms.begin(), mechanisms.end());
+    std::sort(bindings.begin(), bindings.end());
+    std::string input;
+    for (std::size_t i = 0; i < mechanisms.size(); ++i) input += (i ? "\x1e" : "") + mechanisms[i];
+    for (std::size_t i = 0; i < bindings.size(); ++i) input += (i ? "\x1e" : "\x1f") + bindings[i];
+    return crypto::base64_encode(crypto::digest(hash, input));
+}
+
 }  // namespace
 
 TEST_SUITE("integration")
@@ -65,5 +95,65 @@ TEST_SUITE("integration")
         REQUIRE_MESSAGE(contains(with, "Extended master secret: yes"), with);
         CHECK_MESSAGE(contains(with, "tls-unique"), with);
         CHECK_MESSAGE(contains(with, "tls-exporter"), with);
+    }
+
+    TEST_CASE("channel binding: the SCRAM y flag is accepted on TLS 1.3, where tls-unique is undefined")
+    {
+        TernProcess server;
+        server.add_user("alice@localhost", "wonderland");
+        server.start();
+        for (const char* mechanism : {"SCRAM-SHA-1", "SCRAM-SHA-256"}) {
+            CAPTURE(mechanism);
+            XmppClient client(server.starttls_port());
+            client.open_stream();
+            const xml::Stanza features = client.starttls(TlsOptions::version(tls::Version::Tls1_3));
+            REQUIRE(std::ranges::count(children_text(features, "mechanisms", xmpp::ns::sasl), "SCRAM-SHA-256-PLUS") == 1);
+            CHECK(client.scram(mechanism, "alice", "wonderland", "y") == "success");
+        }
+    }
+
+    TEST_CASE("channel binding: the SCRAM y flag is refused as a downgrade where tls-unique is offered")
+    {
+        TernProcess server;
+        server.add_user("alice@localhost", "wonderland");
+        server.start();
+        XmppClient client(server.starttls_port());
+        client.open_stream();
+        const xml::Stanza features = client.starttls(TlsOptions::version(tls::Version::Tls1_2));
+        REQUIRE(std::ranges::count(binding_types(features), "tls-unique") == 1);
+        CHECK(client.scram("SCRAM-SHA-256", "alice", "wonderland", "y") == "not-authorized");
+    }
+
+    TEST_CASE("channel binding: strict_channel_binding_flag refuses the y flag whenever -PLUS is offered")
+    {
+        TernProcess server;
+        server.set("sasl", "strict_channel_binding_flag", "true");
+        server.add_user("alice@localhost", "wonderland");
+        server.start();
+        XmppClient client(server.starttls_port());
+        client.open_stream();
+        client.starttls(TlsOptions::version(tls::Version::Tls1_3));
+        CHECK(client.scram("SCRAM-SHA-256", "alice", "wonderland", "y") == "not-authorized");
+    }
+
+    TEST_CASE("channel binding: the server-first message carries XEP-0474's hash of mechanisms and binding types")
+    {
+        TernProcess server;
+        server.add_user("alice@localhost", "wonderland");
+        server.start();
+        for (const tls::Version version : {tls::Version::Tls1_3, tls::Version::Tls1_2}) {
+            for (const char* mechanism : {"SCRAM-SHA-1", "SCRAM-SHA-256", "SCRAM-SHA-256-PLUS"}) {
+                CAPTURE(mechanism);
+                XmppClient client(server.starttls_port());
+                client.open_stream();
+                const xml::Stanza features = client.starttls(TlsOptions::version(version));
+                const auto mechanisms = children_text(features, "mechanisms", xmpp::ns::sasl);
+                const auto bindings = binding_types(features);
+                const std::string first = client.scram_server_first(mechanism, "alice");
+                const crypto::Hash hash = std::string_view(mechanism).starts_with("SCRAM-SHA-256") ? crypto::Hash::Sha256
+                                                                                                   : crypto::Hash::Sha1;
+                CHECK(contains(first, ",d=" + ssdp(hash, mechanisms, bindings)));
+            }
+        }
     }
 }
