@@ -78,7 +78,8 @@ public:
         return passes_done < minimum || (passes_done < 20 && canary_.rounds_so_far() < 5);
     }
 
-    void finish()
+    // Returns the canary's report (its slowest round is the figure docs/reliability.md quotes).
+    Canary::Report finish()
     {
         const Canary::Report report = canary_.stop();
         INFO("canary: " << report.rounds << " rounds, slowest " << report.slowest.count() << " ms");
@@ -90,6 +91,7 @@ public:
         const long growth = resident_kib(server_.pid()) - rss_before_kib_;
         INFO("ternd RSS grew by " << growth << " KiB");
         CHECK(growth < rss_growth_bound_kib);
+        return report;
     }
 
 private:
@@ -581,13 +583,16 @@ TEST_SUITE("integration")
         const std::string body(60 * 1024, 'f');
         std::atomic<bool> sent_all{false};
         Replies to_alice;
+        Clock::duration sending{};
         std::thread flood([&] {
             try {
+                const auto started = Clock::now();
                 for (int i = 0; i < total; ++i) {
                     alice.send("<message to='bob@localhost/slow' type='chat' id='f" + std::to_string(i) + "'><body>" +
                                body + "</body></message>");
                     to_alice.drain(alice, 0ms);
                 }
+                sending = Clock::now() - started;
                 sent_all = true;
                 to_alice.drain(alice, 3s);
             } catch (const std::exception& e) {
@@ -609,7 +614,12 @@ TEST_SUITE("integration")
         auto back = resuming_client(server, "bob", "pw");
         back->send("<resume xmlns='urn:xmpp:sm:3' previd='" + previd + "' h='" + std::to_string(inbox.h) + "'/>");
         CHECK(back->next_stanza().name() == "resumed");
-        watched.finish();
+        const Canary::Report canary = watched.finish();
+        const double seconds = std::chrono::duration<double>(sending).count();
+        MESSAGE("figures: bob received " << inbox.ids.size() << ", alice got " << to_alice.bounced.size()
+                << " resource-constraint bounces; alice sent " << total * body.size() / 1024 << " KiB in " << seconds
+                << " s (" << total * body.size() / 1024 / seconds << " KiB/s); canary " << canary.rounds
+                << " rounds, slowest " << canary.slowest.count() << " ms");
     }
 
     TEST_CASE("abuse: stanzas for a detached session are bounded: its resumption survives, what does not fit bounces "
@@ -649,7 +659,10 @@ TEST_SUITE("integration")
         const Inbox inbox = read_messages(*back, done, 2s);
 
         check_accounted(inbox, to_alice, total);
-        watched.finish();
+        const Canary::Report canary = watched.finish();
+        MESSAGE("figures: resumed with " << inbox.ids.size() << " of " << total << " messages, "
+                << to_alice.bounced.size() << " bounced; canary " << canary.rounds << " rounds, slowest "
+                << canary.slowest.count() << " ms");
     }
 
     TEST_CASE("abuse: subscription requests cannot grow a roster past its cap, nor store more than a few KiB; the "
@@ -708,7 +721,11 @@ TEST_SUITE("integration")
         CHECK(request->stanza->from() == "mallory@localhost");
         CHECK(request->bytes.size() <= 4096);
         CHECK(request->stanza->root().child("nick", "http://jabber.org/protocol/nick").text() == "Mallory");
-        watched.finish();
+        const Canary::Report canary = watched.finish();
+        MESSAGE("figures: roster capped at " << cap << ", " << to_bob.bounced.size() << " + " << to_mallory.bounced.size()
+                << " requests refused; a " << big_status.size() / 1024 << " KiB request replayed as "
+                << request->bytes.size() << " bytes; canary " << canary.rounds << " rounds, slowest "
+                << canary.slowest.count() << " ms");
     }
 
     TEST_CASE("abuse: connection floods beyond max_connections_per_ip are refused; other addresses are served")
