@@ -224,6 +224,7 @@ asio::awaitable<void> Connection::open()
 // The stream from here on is read by callbacks (see connection.hpp).
 void Connection::wait_readable()
 {
+    reading_paused_ = false;
     if (stopped_ || detached_) return;
     if (read_after_ > Clock::now()) {
         // Over the inbound rate: not reading is the backpressure; the timer resumes reading.
@@ -231,7 +232,6 @@ void Connection::wait_readable()
         if (read_after_ < timer_.expiry()) arm_timer();
         return;
     }
-    reading_paused_ = false;
     // Input may have moved the deadline earlier (a session that just bound is pinged on a shorter clock).
     if (deadline() < timer_.expiry()) arm_timer();
     socket_.async_wait(asio::ip::tcp::socket::wait_read,
@@ -572,9 +572,7 @@ void Connection::end_session()
     auto bounces = server::bounces(session_->take_unacked());
     if (bounces.empty()) return;
     log::info("c2s.unacked_bounced", "jid={} count={}", log::quote(session_->jid().str()), bounces.size());
-    for (auto& bounce : bounces) {
-        if (auto sender = runtime_.registry().find(bounce.to)) sender->deliver(std::move(bounce.stanza));
-    }
+    return_to_senders(std::move(bounces));
 }
 
 void Connection::shutdown()
@@ -684,7 +682,8 @@ bool Connection::post_deliver(std::string& serialized_stanza)
 
 void Connection::accept_delivery(std::string_view stanzas)
 {
-    if (stopped_ || !session_) return;
+    // The session ended after this was posted: as for a resource that is gone (RFC 6121 §8.5.3.2.1).
+    if (stopped_ || !session_) return return_to_senders(server::bounces(stanzas));
     const auto& limits = snapshot_.config->limits;
     const server::QueueBound bound{limits.max_outbox_bytes, limits.max_queued_stanzas};
     std::string refused;
@@ -707,7 +706,12 @@ void Connection::accept_delivery(std::string_view stanzas)
 
 void Connection::refuse(std::string_view stanzas) const
 {
-    for (auto& bounce : server::refusals(stanzas, xmpp::StanzaErrorCondition::ResourceConstraint)) {
+    return_to_senders(server::refusals(stanzas, xmpp::StanzaErrorCondition::ResourceConstraint));
+}
+
+void Connection::return_to_senders(std::vector<server::Bounce> bounces) const
+{
+    for (auto& bounce : bounces) {
         if (auto sender = runtime_.registry().find(bounce.to)) sender->deliver(std::move(bounce.stanza));
     }
 }

@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
@@ -140,6 +141,7 @@ private:
     void end_session();
     // On the worker: deliveries into the session within the outbox bound; the rest bounces.
     void accept_delivery(std::string_view stanzas);
+    void return_to_senders(std::vector<server::Bounce> bounces) const;  // any thread
     // What waits for the client here: the session's queue, or the wire when that is larger.
     std::size_t queued_bytes() const;
     void note_queue();  // the outbox may have drained: ends a stall
