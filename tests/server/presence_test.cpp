@@ -445,6 +445,33 @@ TEST_SUITE("server")
         CHECK_FALSE(request->root().child("status", xmpp::ns::client));
     }
 
+    TEST_CASE("presence: an account's pending requests are stored within a total; the rest replay as plain subscribes")
+    {
+        World world;
+        const std::string status(3000, 's');
+        constexpr int senders = 120;  // 120 requests of about 3 KB: more than the 256 KiB total
+        for (int i = 0; i < senders; ++i) {
+            auto& sender = world.connect("s" + std::to_string(i) + "@montague.lit/r");
+            world.send(sender, "<presence to='juliet@montague.lit' type='subscribe'><status>" + status + "</status>"
+                               "<nick xmlns='http://jabber.org/protocol/nick'>S" + std::to_string(i) + "</nick></presence>");
+        }
+        auto& balcony = world.connect("juliet@montague.lit/balcony");
+        world.send(balcony, "<presence/>");
+        const std::size_t replayed_bytes = balcony.handle->delivered.size();
+        const auto got = balcony.take();
+        int requests = 0;
+        int with_status = 0;
+        for (const auto& s : got) {
+            if (s.name() != "presence" || s.type() != "subscribe") continue;
+            ++requests;
+            if (s.root().child("status", xmpp::ns::client)) ++with_status;
+        }
+        CHECK(requests == senders);  // every request is still there to answer
+        CHECK(with_status > 0);
+        CHECK(with_status < senders);
+        CHECK(replayed_bytes < roster_limits.max_request_bytes_per_account + senders * 200);
+    }
+
     TEST_CASE("presence: priorities decide who gets messages to the bare JID")
     {
         World world;
