@@ -88,13 +88,13 @@ std::optional<Envelope> error_reply(const xml::Stanza& original, const xmpp::Sta
     return Envelope::make({kind_of(original), original.from(), original.to(), "error", original.id()}, std::move(bytes));
 }
 
-std::optional<Envelope> error_reply(const Envelope& original, const xmpp::StanzaError& error)
+std::optional<Envelope> error_reply(const Envelope& original, const xmpp::StanzaError& error, bool echo)
 {
     // RFC 6120 §8.3.1: never answer an error with an error, nor an IQ result.
     if (original.is_error() || (original.is(StanzaKind::Iq) && original.type() == "result")) return std::nullopt;
     std::string bytes;
     xmpp::append_error_reply(bytes, {original.name(), original.id(), original.to(), original.from(),
-                                     original.request_payload()},
+                                     echo ? std::string_view(original.request_payload()) : std::string_view()},
                              error);
     return Envelope::make({original.kind(), original.from(), original.to(), "error", original.id()}, std::move(bytes));
 }

@@ -83,8 +83,8 @@ private:
 using Envelopes = std::vector<Envelope>;
 
 // The error reply to `original` (RFC 6120 §8.3.1), to its sender, built from the envelope alone; nothing
-// when it must not be answered (an error, or an IQ result).
-std::optional<Envelope> error_reply(const Envelope& original, const xmpp::StanzaError& error);
+// when it must not be answered (an error, or an IQ result). `echo`: with an IQ's payload (§8.3.1 allows it).
+std::optional<Envelope> error_reply(const Envelope& original, const xmpp::StanzaError& error, bool echo = true);
 // The same for a parsed stanza that has no envelope yet.
 std::optional<Envelope> error_reply(const xml::Stanza& original, const xmpp::StanzaError& error);
 

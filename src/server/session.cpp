@@ -476,7 +476,9 @@ void Session::stanza_error(const xml::Stanza& request, StanzaErrorCondition cond
 void Session::deliver(const Envelope& stanza)
 {
     if (state_ == State::Bound || state_ == State::Detached) return send_stanza(stanza);
-    if (state_ == State::Resuming) resume_pending_.push_back(stanza);
+    if (state_ != State::Resuming) return;
+    resume_pending_.push_back(stanza);
+    resume_pending_bytes_ += stanza.bytes().size();
 }
 
 void Session::send_stanza(const Envelope& stanza)
@@ -487,8 +489,10 @@ void Session::send_stanza(const Envelope& stanza)
     } else if (csi_.held_bytes() > config_->max_unacked_bytes / 4) {
         flush_held();
     }
-    // A client that never acknowledges, or never comes back, is not buffered for ever.
-    if (sm_.unacked_bytes() > config_->max_unacked_bytes)
+    // Deliveries from others are admitted within max_unacked_bytes (and bounced beyond it), so only the
+    // session's own replies can pass it: a client that keeps asking and never acknowledges is not
+    // buffered for ever.
+    if (sm_.unacked_bytes() > 2 * config_->max_unacked_bytes)
         fail(StreamErrorCondition::PolicyViolation, "too many unacknowledged stanzas");
 }
 
@@ -605,6 +609,7 @@ void Session::resumed(ResumeState state)
     // Then what the old connection held back for an inactive client (this stream decides anew), then
     // what arrived during the handover.
     deliver(state.csi.take_held());
+    resume_pending_bytes_ = 0;
     deliver(std::exchange(resume_pending_, {}));
     log::info("c2s.resumed", "jid={} unacked={} stream={}", log::quote(jid_.str()), sm_.unacked_count(), stream_id_);
     process();
@@ -617,6 +622,7 @@ void Session::resume_failed(ResumeFailure failure)
     state_ = State::Negotiating;
     std::exchange(resume_request_, {});  // releases the id's memory, unlike an assignment
     Envelopes().swap(resume_pending_);
+    resume_pending_bytes_ = 0;
     log::info("c2s.resume_failed", "jid={} reason={} stream={}", log::quote(jid_.str()),
               failure.reason == ResumeFailure::Reason::ItemNotFound ? "item-not-found" : "handled-count-too-high",
               stream_id_);

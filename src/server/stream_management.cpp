@@ -86,16 +86,21 @@ void StreamManagement::resumed()
 
 //---------------------------------------------------------------------------------------------------------
 
+std::optional<Bounce> bounce(const Envelope& stanza)
+{
+    if (!stanza.is_chat_or_normal() && !stanza.is_request()) return std::nullopt;
+    auto sender = xmpp::Jid::parse(stanza.from());
+    if (!sender) return std::nullopt;
+    auto reply = error_reply(stanza, xmpp::StanzaError::of(xmpp::StanzaErrorCondition::ServiceUnavailable));
+    if (!reply) return std::nullopt;
+    return Bounce{std::move(*sender), std::move(*reply)};
+}
+
 std::vector<Bounce> bounces(const std::vector<Unacked>& unacked)
 {
     std::vector<Bounce> out;
-    for (const auto& [stanza, queued] : unacked) {
-        if (!stanza.is_chat_or_normal() && !stanza.is_request()) continue;
-        auto sender = xmpp::Jid::parse(stanza.from());
-        if (!sender) continue;
-        auto reply = error_reply(stanza, xmpp::StanzaError::of(xmpp::StanzaErrorCondition::ServiceUnavailable));
-        if (reply) out.push_back({std::move(*sender), std::move(*reply)});
-    }
+    for (const auto& u : unacked)
+        if (auto b = bounce(u.stanza)) out.push_back(std::move(*b));
     return out;
 }
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -91,5 +92,7 @@ struct Bounce {
     Envelope stanza;  // the error reply
 };
 std::vector<Bounce> bounces(const std::vector<Unacked>& unacked);
+// The same for one stanza (e.g. one that reached a session that has just ended); nullopt: dropped.
+std::optional<Bounce> bounce(const Envelope& stanza);
 
 }  // namespace tern::server
