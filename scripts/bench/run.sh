@@ -84,8 +84,8 @@ source "$root/scripts/bench/peers/servers.sh"
 # --- what it needs ---------------------------------------------------------------------------------------
 "$root/scripts/install-deps.sh" --with-benchmarks  # gnuplot for the charts
 missing=()
-command -v prosody >/dev/null || missing+=(prosody)
-command -v ejabberdctl >/dev/null || missing+=(ejabberd)
+[[ ,$servers, != *,prosody,* ]] || command -v prosody >/dev/null || missing+=(prosody)
+[[ ,$servers, != *,ejabberd,* ]] || command -v ejabberdctl >/dev/null || missing+=(ejabberd)
 command -v taskset >/dev/null || missing+=(util-linux)
 if [[ ${#missing[@]} -gt 0 ]]; then
   echo "== installing from Debian: ${missing[*]}"
@@ -119,6 +119,8 @@ if [[ $pin_cpus == 1 && $(nproc) -ge 2 ]]; then
   : "${generators:=$(($(nproc) - 1))}"
 fi
 : "${generators:=1}"
+# How many cores the generators have between them (for the saturation verdict of a split run).
+generator_cpus=$(( ${#loadgen_pin[@]} > 0 ? $(nproc) - 1 : $(nproc) ))
 
 cert=$dir/cert.pem
 key=$dir/key.pem
@@ -207,7 +209,7 @@ measure_split() {
   cpu=$(python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$cpu_before" "$(server_cpu_seconds "$peer_pid")")
   local joined
   joined=$(printf ' & %s' "${commands[@]}")
-  python3 "$peers_dir/collect.py" "$server" "$state" "$scenario" "$status" "${joined:3}" --parts "$cpu" "$seconds" \
+  python3 "$peers_dir/collect.py" "$server" "$state" "$scenario" "$status" "${joined:3}" --parts "$cpu" "$seconds" "$generator_cpus" \
     "${raws[@]}" >>"$results"
   tail -n 1 "$results" | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"])'
 }
@@ -265,8 +267,8 @@ provision() {
 }
 
 bench_banner "$build"
-prosody_version=$(dpkg-query -W -f '${Version}' prosody)
-ejabberd_version=$(dpkg-query -W -f '${Version}' ejabberd)
+prosody_version=$(dpkg-query -W -f '${Version}' prosody 2>/dev/null || echo 'not installed')
+ejabberd_version=$(dpkg-query -W -f '${Version}' ejabberd 2>/dev/null || echo 'not installed')
 erlang_version=$(dpkg-query -W -f '${Version}' erlang-base 2>/dev/null || echo '?')
 lua_version=$(readlink -f "$(command -v lua5.4 || command -v lua)" | xargs basename 2>/dev/null || echo '?')
 echo "== Prosody $prosody_version, ejabberd $ejabberd_version (Erlang $erlang_version)"
