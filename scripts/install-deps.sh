@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages tern needs, idempotently: nothing happens when all are present.
-# Usage: scripts/install-deps.sh [--with-tests] [--with-benchmarks]  (building; + the test suites; + charts, perf)
+# Usage: scripts/install-deps.sh [--with-tests] [--with-benchmarks]  (building; + the test suites; + charts, profiles)
 # --no-install-recommends matters: libasio-dev recommends libssl-dev, whose OpenSSL headers would sit
 # next to wolfSSL's compatibility headers.
 set -euo pipefail
@@ -20,7 +20,7 @@ test_packages=(
 )
 bench_packages=(
   gnuplot-nox                # the charts of docs/benchmarks-side-by-side.md (scripts/bench/peers/report.py)
-  linux-perf                 # the login profile in docs/benchmarks.md
+  valgrind strace             # the login profile in docs/benchmarks.md (profile_login.sh, login_syscalls.sh)
 )
 
 packages=("${build_packages[@]}")

@@ -11,6 +11,6 @@ meson introspect "$build" --tests | python3 -c '
 import json, os, sys
 build, suites = os.path.abspath(sys.argv[1]), set(sys.argv[2:])
 tests = [t for t in json.load(sys.stdin) if suites & {s.split(":")[-1] for s in t["suite"]}]
-paths = {t["cmd"][0] for t in tests} | {a for t in tests for a in t["cmd"][1:] if a.startswith(build + "/")}
+paths = {os.path.normpath(p) for t in tests for p in t["cmd"]}  # "BUILD/../tests/x.py" is a source file
 print("\n".join(sorted(os.path.relpath(p, build) for p in paths if p.startswith(build + "/"))))
 ' "$build" "$@"
