@@ -6,9 +6,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}  # CI (.ci/run) passes 60: every target gets at least a minute
 scripts/install-deps.sh --with-tests
+# The default TLS library (lean), like the other builds; an existing build-fuzz/ with another one is switched.
+wolfssl=${WOLFSSL:-lean}
 if [[ ! -f build-fuzz/build.ninja ]]; then
   CXX=clang++ meson setup build-fuzz --wrap-mode=nodownload -Dfuzzing_engine=libfuzzer \
-    -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized -Dbenchmarks=disabled
+    -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized -Dbenchmarks=disabled \
+    -Dwolfssl="$wolfssl"
+elif [[ $(scripts/build-option.sh build-fuzz wolfssl) != "$wolfssl" ]]; then
+  meson configure build-fuzz -Dwolfssl="$wolfssl"
 fi
 targets=()
 for corpus in tests/fuzz/corpus/*/; do

@@ -8,19 +8,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --with-tests
 build=build-asan
+# The TLS library CI ships by default (the lean one, uninstrumented like Debian's would be): WOLFSSL=system to
+# check Debian's instead. An existing build-asan/ configured with the other one is switched.
+wolfssl=${WOLFSSL:-lean}
 if [[ ! -f $build/build.ninja ]]; then
   CXX=g++ meson setup "$build" --wrap-mode=nodownload -Db_sanitize=address,undefined \
-    -Dbuildtype=debugoptimized -Dbenchmarks=disabled
+    -Dbuildtype=debugoptimized -Dbenchmarks=disabled -Dwolfssl="$wolfssl"
+elif [[ $(scripts/build-option.sh "$build" wolfssl) != "$wolfssl" ]]; then
+  meson configure "$build" -Dwolfssl="$wolfssl"
 fi
 suites=(xml xmpp crypto sasl tls store config ctl server modules net fuzz integration)
 # Only what these suites run (test programs, ternd, ternctl): the load generator and the like stay unbuilt.
-mapfile -t targets < <(meson introspect "$build" --tests | python3 -c '
-import json, os, sys
-build, suites = os.path.abspath(sys.argv[1]), set(sys.argv[2:])
-tests = [t for t in json.load(sys.stdin) if suites & {s.split(":")[-1] for s in t["suite"]}]
-paths = {t["cmd"][0] for t in tests} | {a for t in tests for a in t["cmd"][1:] if a.startswith(build + "/")}
-print("\n".join(sorted(os.path.relpath(p, build) for p in paths if p.startswith(build + "/"))))
-' "$build" "${suites[@]}")
+mapfile -t targets < <(scripts/suite-targets.sh "$build" "${suites[@]}")
 ninja -C "$build" -j"${JOBS:-2}" "${targets[@]}" src/ternd src/ctl/ternctl
 
 reports=$PWD/$build/sanitizer-reports

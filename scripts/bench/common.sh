@@ -2,15 +2,14 @@
 # ternd it started), a one-domain config on free loopback ports, and starting and stopping ternd.
 
 # bench_build ROOT BUILD [WOLFSSL]: configure (once) and build ternd, ternctl and tern-loadgen; sets their
-# paths. WOLFSSL (system or lean, the Meson option) also reconfigures an existing BUILD that differs.
+# paths. WOLFSSL (system or lean, the Meson option; default lean, the project's default) also reconfigures an
+# existing BUILD that differs.
 bench_build() {
-  local root=$1 build=$2 wolfssl=${3:-} built
-  local option=()
-  [[ -n $wolfssl ]] && option=("-Dwolfssl=$wolfssl")
+  local root=$1 build=$2 wolfssl=${3:-lean} built
   if [[ ! -f $build/build.ninja ]]; then
-    meson setup "$build" "$root" --wrap-mode=nodownload -Dbuildtype=release "${option[@]}" >/dev/null
-  elif [[ -n $wolfssl && $(bench_option "$build" wolfssl) != "$wolfssl" ]]; then
-    meson configure "$build" "${option[@]}" >/dev/null
+    meson setup "$build" "$root" --wrap-mode=nodownload -Dbuildtype=release "-Dwolfssl=$wolfssl" >/dev/null
+  elif [[ $(bench_option "$build" wolfssl) != "$wolfssl" ]]; then
+    meson configure "$build" "-Dwolfssl=$wolfssl" >/dev/null
   fi
   if ! built=$(ninja -C "$build" src/ternd src/ctl/ternctl tools/loadgen/tern-loadgen 2>&1); then
     echo "$built" >&2
@@ -63,7 +62,7 @@ TOML
 
 # bench_option BUILD NAME: the value of a Meson option in BUILD (empty if the option is unknown).
 bench_option() {
-  meson introspect --buildoptions "$1" | python3 -c 'import json,sys; print(next((o["value"] for o in json.load(sys.stdin) if o["name"] == sys.argv[1]), ""))' "$2"
+  "$(dirname "${BASH_SOURCE[0]}")/../build-option.sh" "$@"
 }
 
 # bench_banner BUILD: the machine and build the figures come from.

@@ -7,8 +7,8 @@
 #                             [--mechanism M] [--rate R] [--hold SECONDS] [--build DIR] [--heaptrack FILE]
 #                             [--wolfssl system|lean]
 #
-# --wolfssl sets the Meson option of that name in the build dir (lean: wolfSSL built from Debian's source
-# with only what tern uses; use a separate --build DIR per value to avoid rebuilding).
+# --wolfssl sets the Meson option of that name in the build dir (default lean: wolfSSL built from Debian's
+# source with only what tern uses; system: Debian's shared libwolfssl; use a separate --build DIR per value to avoid rebuilding).
 # --transport plain runs the same sessions without TLS (the server gets c2s.require_tls = false), so the
 # difference to starttls is what TLS costs per session. --heaptrack FILE runs ternd under heaptrack and
 # kills it (SIGKILL) right after the idle sample, so everything heaptrack reports as leaked in FILE.zst is

@@ -14,11 +14,20 @@
 #   --duration S      message, extdisco: seconds of sending (default 10)
 #   --pairs P         message: session pairs (default 50)
 #   --workers W       ternd worker threads (default 1)
+#   --generators G    login, storm, handshake: split each run over G tern-loadgen processes at once, each on its
+#                     own accounts (--first) and source addresses, and add their figures up (default: one per
+#                     CPU the server does not have, so 1 on a 2-core machine; see below)
 #   --no-pin          do not pin the server to CPU 1 and tern-loadgen to CPU 0 (they are by default, with
 #                     ejabberd on one scheduler, so every server gets one core and the generator the other)
 #   --quick           a fast smoke run: 300 sessions, 500 logins, storm 500, 3 s, 20 pairs
 #   --build DIR       the release build to use (default build-release; configured if missing)
 #   --keep            keep the scratch directory (configs, logs, raw loadgen output) and print its path
+#
+# One tern-loadgen process may not keep a server busy: the client side of a TLS handshake (verifying the
+# server's signature, its own key exchange) costs about as much as the server side, so a generator with one
+# core is at 100% before a server with one core is. Each process reports its own CPU share; a row where any
+# process was above 90% of its core carries ‡ in the report. More generator processes help only with more
+# cores for them: with --generators above 1 they share the CPUs that the server is not pinned to.
 #
 # Every scenario runs on a freshly started server process ("fresh"), then after a login storm of --storm
 # logins on that same process ("aged"). The servers run one after another, never at the same time.
@@ -36,6 +45,7 @@ storm=5000
 duration=10
 pairs=50
 tern_workers=1
+generators=
 pin_cpus=1
 keep=0
 scenarios=()
@@ -56,7 +66,8 @@ while [[ $# -gt 0 ]]; do
     --keep) keep=1 ;;
     --quick) sessions=300 logins=500 storm=500 duration=3 pairs=20 ;;
     login|idle|message|extdisco|handshake) scenarios+=("$1") ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    --generators) generators=$2; shift ;;
+    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -71,9 +82,10 @@ source "$root/scripts/bench/common.sh"
 source "$root/scripts/bench/peers/servers.sh"
 
 # --- what it needs ---------------------------------------------------------------------------------------
+"$root/scripts/install-deps.sh" --with-benchmarks  # gnuplot for the charts
 missing=()
-command -v prosody >/dev/null || missing+=(prosody)
-command -v ejabberdctl >/dev/null || missing+=(ejabberd)
+[[ ,$servers, != *,prosody,* ]] || command -v prosody >/dev/null || missing+=(prosody)
+[[ ,$servers, != *,ejabberd,* ]] || command -v ejabberdctl >/dev/null || missing+=(ejabberd)
 command -v taskset >/dev/null || missing+=(util-linux)
 if [[ ${#missing[@]} -gt 0 ]]; then
   echo "== installing from Debian: ${missing[*]}"
@@ -96,12 +108,19 @@ trap 'exit 130' INT TERM
 
 server_cpus=
 loadgen_pin=()
+loadgen_cpus=
 ejabberd_schedulers=
 if [[ $pin_cpus == 1 && $(nproc) -ge 2 ]]; then
   server_cpus=1
-  loadgen_pin=(taskset -c 0)
+  loadgen_cpus=0
+  (($(nproc) > 2)) && loadgen_cpus=0,2-$(($(nproc) - 1))
+  loadgen_pin=(taskset -c "$loadgen_cpus")
   ejabberd_schedulers=1
+  : "${generators:=$(($(nproc) - 1))}"
 fi
+: "${generators:=1}"
+# How many cores the generators have between them (for the saturation verdict of a split run).
+generator_cpus=$(( ${#loadgen_pin[@]} > 0 ? $(nproc) - 1 : $(nproc) ))
 
 cert=$dir/cert.pem
 key=$dir/key.pem
@@ -123,8 +142,8 @@ storm_accounts=$login_accounts
 scenario_args() {
   case $1 in
     login)
-      args=(login --port "$peer_c2s" --users u --password pw --count "$logins" --accounts "$login_accounts"
-        --concurrency 200)
+      args=(login --port "$peer_c2s" --users u --password pw --count "${part_count:-$logins}"
+        --first "${part_first:-1}" --accounts "${part_accounts:-$login_accounts}" --concurrency "${part_concurrency:-200}")
       bound=$((logins / 50 + 60)) ;;
     idle)
       args=(idle --port "$peer_c2s" --users u --password pw --count "$sessions" --connect-rate 300
@@ -141,20 +160,69 @@ scenario_args() {
       args=(extdisco --port "$peer_c2s" --users u --password pw --connections 50 --window 10 --duration "$duration")
       bound=$((duration + 60)) ;;
     handshake)
-      args=(handshake --port "$peer_tls" --count "$logins" --concurrency 200)
+      args=(handshake --port "$peer_tls" --count "${part_count:-$logins}" --concurrency "${part_concurrency:-200}")
       bound=$((logins / 50 + 60)) ;;
     storm)
-      args=(login --port "$peer_c2s" --users u --password pw --count "$storm" --accounts "$storm_accounts"
-        --concurrency 200)
+      args=(login --port "$peer_c2s" --users u --password pw --count "${part_count:-$storm}"
+        --first "${part_first:-1}" --accounts "${part_accounts:-$storm_accounts}" --concurrency "${part_concurrency:-200}")
       bound=$((storm / 20 + 60)) ;;
   esac
   args+=(--server-pid "$peer_pid" --deadline "$bound")
+  [[ -n ${part_sources:-} ]] && args+=(--sources "$part_sources")
+  return 0
+}
+
+# server_cpu_seconds PID: user + system CPU time of the process so far.
+server_cpu_seconds() {
+  awk -v tck="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / tck }' "/proc/$1/stat"
+}
+
+# measure_split SERVER STATE SCENARIO N: the scenario's cycles, accounts and concurrency split over N tern-loadgen
+# processes started at once, each on its own accounts and its own 127.K.0.0/16 source addresses; collect.py
+# adds their figures up over the server CPU and wall time measured here around all of them.
+measure_split() {
+  local server=$1 state=$2 scenario=$3 n=$4 k status=0 total accounts_total cpu_before started
+  local raws=() pids=() commands=()
+  case $scenario in
+    storm) total=$storm accounts_total=$storm_accounts ;;
+    *) total=$logins accounts_total=$login_accounts ;;
+  esac
+  printf '   %-8s %-5s %-10s ' "$server" "$state" "$scenario"
+  cpu_before=$(server_cpu_seconds "$peer_pid")
+  started=$(date +%s.%N)
+  for ((k = 0; k < n; k++)); do
+    local part_count=$((total / n + (k < total % n ? 1 : 0)))
+    local part_accounts=$((accounts_total / n > 0 ? accounts_total / n : 1))
+    local part_first=$((1 + k * part_accounts))
+    local part_concurrency=$((200 / n > 0 ? 200 / n : 1))
+    local part_sources=127.$((k + 1)).0.1-127.$((k + 1)).255.254
+    scenario_args "$scenario"
+    raws+=("$dir/$server-$state-$scenario.$k.out")
+    local cmd=("${loadgen_pin[@]}" "$loadgen" "${args[@]}")
+    commands+=("${cmd[*]//$root\//}")
+    timeout -k 5 $((bound + 30)) "${cmd[@]}" >"${raws[k]}" 2>&1 &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || status=$?; done
+  local seconds cpu
+  seconds=$(python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$started" "$(date +%s.%N)")
+  cpu=$(python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$cpu_before" "$(server_cpu_seconds "$peer_pid")")
+  local joined
+  joined=$(printf ' & %s' "${commands[@]}")
+  python3 "$peers_dir/collect.py" "$server" "$state" "$scenario" "$status" "${joined:3}" --parts "$cpu" "$seconds" "$generator_cpus" \
+    "${raws[@]}" >>"$results"
+  tail -n 1 "$results" | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"])'
 }
 
 # measure SERVER STATE SCENARIO: one tern-loadgen run against the running server; its JSON lines go to
 # $results tagged with server, state, scenario and the exact command.
 measure() {
   local server=$1 state=$2 scenario=$3 raw status=0
+  if [[ $generators -gt 1 && ( $scenario == login || $scenario == storm || $scenario == handshake ) ]]; then
+    measure_split "$server" "$state" "$scenario" "$generators"
+    kill -0 "$peer_pid" 2>/dev/null || { echo "run.sh: $server exited during $scenario" >&2; return 1; }
+    return 0
+  fi
   scenario_args "$scenario"
   raw=$dir/$server-$state-$scenario.out
   local cmd=("${loadgen_pin[@]}" "$loadgen" "${args[@]}")
@@ -199,13 +267,14 @@ provision() {
 }
 
 bench_banner "$build"
-prosody_version=$(dpkg-query -W -f '${Version}' prosody)
-ejabberd_version=$(dpkg-query -W -f '${Version}' ejabberd)
+prosody_version=$(dpkg-query -W -f '${Version}' prosody 2>/dev/null || echo 'not installed')
+ejabberd_version=$(dpkg-query -W -f '${Version}' ejabberd 2>/dev/null || echo 'not installed')
 erlang_version=$(dpkg-query -W -f '${Version}' erlang-base 2>/dev/null || echo '?')
 lua_version=$(readlink -f "$(command -v lua5.4 || command -v lua)" | xargs basename 2>/dev/null || echo '?')
 echo "== Prosody $prosody_version, ejabberd $ejabberd_version (Erlang $erlang_version)"
 echo "== scenarios: ${scenarios[*]}; servers: ${server_list[*]}; sessions $sessions, logins $logins, storm $storm,"
-echo "   duration ${duration}s, pairs $pairs; server CPUs: ${server_cpus:-any}; loadgen: ${loadgen_pin[*]:-any CPU}"
+echo "   duration ${duration}s, pairs $pairs; server CPUs: ${server_cpus:-any}; loadgen: ${loadgen_pin[*]:-any CPU}," \
+  "$generators process(es) for login, storm and handshake"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started_at=$(date -u '+%Y-%m-%d %H:%M UTC')
 
@@ -222,13 +291,13 @@ for scenario in "${scenarios[@]}"; do
   done
 done
 
-python3 "$peers_dir/report.py" "$results" >"$out" \
+python3 "$peers_dir/report.py" "$results" --charts "${out%.md}" >"$out" \
   --command "$command_line" --started "$started_at" --load-before "$load_before" \
   --load-after "$(cut -d' ' -f1-3 /proc/loadavg)" \
   --machine "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, kernel $(uname -r)" \
-  --tern "$("$ternd" --version), $(meson introspect --buildoptions "$build" | python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "buildtype"))') build, wolfSSL $(pkg-config --modversion wolfssl), workers = $tern_workers" \
+  --tern "$("$ternd" --version), $(meson introspect --buildoptions "$build" | python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "buildtype"))') build, wolfSSL $(pkg-config --modversion wolfssl) ($(bench_option "$build" wolfssl)), workers = $tern_workers" \
   --prosody "Prosody $prosody_version (Debian), $lua_version, network_backend epoll" \
   --ejabberd "ejabberd $ejabberd_version (Debian), Erlang $erlang_version, ${ejabberd_schedulers:++S $ejabberd_schedulers:$ejabberd_schedulers}" \
-  --pinning "${server_cpus:+server on CPU $server_cpus, tern-loadgen on CPU 0}" \
-  --settings "sessions $sessions, logins $logins, storm $storm, duration ${duration}s, pairs $pairs, accounts $accounts"
+  --pinning "${server_cpus:+server on CPU $server_cpus, tern-loadgen on CPU $loadgen_cpus}" \
+  --settings "sessions $sessions, logins $logins, storm $storm, duration ${duration}s, pairs $pairs, accounts $accounts, tern-loadgen processes for login, storm and handshake: $generators"
 echo "== report: $out"

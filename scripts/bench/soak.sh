@@ -7,6 +7,7 @@
 #   scripts/bench/soak.sh [--duration MINUTES] [--count SESSIONS] [--rate EVENTS_PER_S] [--out DIR]
 #                         [--interval SECONDS] [--workers N] [--build DIR] [--wolfssl system|lean]
 #
+# --wolfssl: the TLS library (default lean, as for every build; system: Debian's shared libwolfssl).
 # Defaults: 30 minutes, 1000 sessions, 200 events/s, one sample a minute, docs/soak/ (soak.csv with the
 # columns minute,rss_kib,fds,events_per_s,p50_ms,p99_ms,errors; soak.png; soak.jsonl, the loadgen's raw
 # output; verdict.txt). Exit status 1 when the verdict flags growth or errors.
@@ -38,13 +39,10 @@ while [[ $# -gt 0 ]]; do
   shift 2
 done
 
-if ! command -v gnuplot >/dev/null; then
-  echo "== installing gnuplot-nox (Debian) for the plot"
-  apt-get install -y -q gnuplot-nox >/dev/null
-fi
+"$root/scripts/install-deps.sh" --with-benchmarks  # gnuplot for the plot
 
 source "$root/scripts/bench/common.sh"
-bench_build "$root" "$build" $wolfssl
+bench_build "$root" "$build" "$wolfssl"
 bench_scratch soak
 port=$(free_port)
 bench_config "$workers" true "$port"

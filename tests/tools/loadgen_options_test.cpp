@@ -50,6 +50,8 @@ TEST_CASE("loadgen parses the idle scenario the measurement script uses")
     CHECK(o.hash() == tern::crypto::Hash::Sha1);
     CHECK_FALSE(o.channel_binding());
     CHECK(o.json_only);
+    CHECK(o.scram_cache);  // SCRAM keys kept between an account's logins unless --no-scram-cache
+    CHECK_FALSE(parse_ok({"login", "--users", "u", "--password", "pw", "--count", "5", "--no-scram-cache"}).scram_cache);
     // Loopback server: sources spread over 127.0.0.0/8 by default.
     CHECK(o.sources == AddressRange{0x7f000001, 0x7f00fffe});
     // 10000 connections at 500/s, a 10 s hold, two step timeouts, 120 s spare.

@@ -279,10 +279,10 @@ bool Client::sasl_reply_is(const std::optional<xml::Stanza>& reply, std::string_
 }
 
 std::optional<sasl::ScramClient> Client::make_scram(const std::string& user, const std::string& password,
-                                                    const sasl::SaltedPassword& salted)
+                                                    std::optional<sasl::SaltedPassword> salted)
 {
     sasl::ScramClientOptions options;
-    options.salted = salted;
+    options.salted = std::move(salted);
     if (config_.channel_binding) {
         const auto binding = tls_ ? tls_->channel_binding("tls-exporter") : std::nullopt;
         if (!binding) {
@@ -296,10 +296,10 @@ std::optional<sasl::ScramClient> Client::make_scram(const std::string& user, con
 }
 
 asio::awaitable<bool> Client::authenticate(const std::string& user, const std::string& password,
-                                           sasl::SaltedPassword& salted)
+                                           ScramKeyCache& keys, std::uint32_t account)
 {
     begin_step("sasl");
-    auto scram = make_scram(user, password, salted);
+    auto scram = make_scram(user, password, keys.lookup(account, config_.hash));
     if (!scram) co_return false;
     if (!co_await send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='" + config_.mechanism + "'>" +
                        crypto::base64_encode(scram->client_first()) + "</auth>"))
@@ -310,7 +310,7 @@ asio::awaitable<bool> Client::authenticate(const std::string& user, const std::s
     const auto server_first = crypto::base64_decode(reply->root().text());
     const auto final_message = server_first ? scram->client_final(*server_first) : std::nullopt;
     if (!final_message) co_return fail_here("protocol", "unusable SCRAM server-first message");
-    salted = scram->salted_password();
+    keys.record(account, config_.hash, scram->salted_password());
     if (!co_await send("<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" + crypto::base64_encode(*final_message) +
                        "</response>"))
         co_return false;
@@ -357,7 +357,7 @@ asio::awaitable<bool> Client::start_session()
 }
 
 asio::awaitable<bool> Client::login(std::optional<std::uint32_t> source, const std::string& user,
-                                    const std::string& password, sasl::SaltedPassword& salted)
+                                    const std::string& password, ScramKeyCache& keys, std::uint32_t account)
 {
     if (!co_await connect(source)) co_return false;
     if (config_.transport == Transport::DirectTls && !co_await handshake()) co_return false;
@@ -377,7 +377,7 @@ asio::awaitable<bool> Client::login(std::optional<std::uint32_t> source, const s
         offered = offered || mechanism.text() == config_.mechanism;
     if (!offered) co_return fail("protocol:mechanism", config_.mechanism + " is not offered");
 
-    if (!co_await authenticate(user, password, salted)) co_return false;
+    if (!co_await authenticate(user, password, keys, account)) co_return false;
     begin_step("stream");
     features = co_await open_stream();
     if (!features) co_return false;

@@ -16,6 +16,7 @@
 #include <asio/steady_timer.hpp>
 
 #include "loadgen/options.hpp"
+#include "loadgen/key_cache.hpp"
 #include "sasl/scram_client.hpp"
 #include "tls/context.hpp"
 #include "tls/engine.hpp"
@@ -46,10 +47,10 @@ public:
 
     // Connects (from `source`, an IPv4 address in host order, when given), negotiates TLS, authenticates and
     // binds a server-generated resource (then opens the legacy session when the server asks for it; servers
-    // that mark it optional or don't offer it are not asked). false on failure: see failure(). `salted` is a
-    // cache for this account's SCRAM SaltedPassword (read and updated).
+    // that mark it optional or don't offer it are not asked). false on failure: see failure(). `keys` holds
+    // the SCRAM keys of `account` (read and updated), `user` is its name.
     asio::awaitable<bool> login(std::optional<std::uint32_t> source, const std::string& user,
-                                const std::string& password, sasl::SaltedPassword& salted);
+                                const std::string& password, ScramKeyCache& keys, std::uint32_t account);
     // Connects and completes a direct-TLS handshake, nothing more (the handshake scenario).
     asio::awaitable<bool> tls_handshake(std::optional<std::uint32_t> source);
     using StanzaHandler = std::function<void(const xml::Stanza&)>;
@@ -78,14 +79,14 @@ private:
     asio::awaitable<bool> handshake();
     asio::awaitable<std::optional<xml::Stanza>> open_stream();
     asio::awaitable<bool> starttls();
-    asio::awaitable<bool> authenticate(const std::string& user, const std::string& password,
-                                       sasl::SaltedPassword& salted);
+    asio::awaitable<bool> authenticate(const std::string& user, const std::string& password, ScramKeyCache& keys,
+                                       std::uint32_t account);
     asio::awaitable<bool> bind(const xml::Stanza& features);
     asio::awaitable<bool> start_session();
     // false (failure_ set) unless `reply` is <expected/>; a <failure/> counts as "sasl:<condition>".
     bool sasl_reply_is(const std::optional<xml::Stanza>& reply, std::string_view expected, const std::string& user);
     std::optional<sasl::ScramClient> make_scram(const std::string& user, const std::string& password,
-                                                const sasl::SaltedPassword& salted);
+                                                std::optional<sasl::SaltedPassword> salted);
 
     // Waits for bytes until the step deadline; false on timeout, EOF or error (failure_ set).
     asio::awaitable<bool> read_more();

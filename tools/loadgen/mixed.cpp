@@ -206,7 +206,7 @@ asio::awaitable<void> mixed_session(MixedRun& run, std::uint32_t i)
     Client client(run.io.get_executor(), run.client);
     Side& side = run.sides[i];
     const auto begun = Clock::now();
-    const bool ok = co_await client.login(run.source(i), run.user(i), run.options.password, run.salted[i]);
+    const bool ok = co_await client.login(run.source(i), run.user(i), run.options.password, run.keys, i);
     --run.logging_in;
     if (ok) {
         ++run.bound;

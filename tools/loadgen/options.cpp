@@ -152,6 +152,8 @@ std::string_view usage()
            "  --sources A-B          bind client sockets to these IPv4 addresses in turn (default\n"
            "                         127.0.0.1-127.0.255.254 when the server is on 127.0.0.0/8; 'none': don't)\n"
            "  --mechanism M          SCRAM-SHA-1 (default), SCRAM-SHA-256, or either with -PLUS (tls-exporter)\n"
+           "  --no-scram-cache       derive the SCRAM keys (PBKDF2) on every login; by default each account's\n"
+           "                         keys are kept after its first login, as real clients do (RFC 5802 §5.1)\n"
            "  --json                 print only the JSON lines (one per phase), not the table\n"
            "  -h, --help             show this help\n"
            "\n"
@@ -254,6 +256,10 @@ expected<std::optional<Options>, std::string> parse_options(std::span<const std:
         }
         if (flag == "--json") {
             o.json_only = true;
+            continue;
+        }
+        if (flag == "--no-scram-cache") {
+            o.scram_cache = false;
             continue;
         }
         if (const FlagScope* scope = scope_of(flag); scope && !scope->allows(o.scenario))

@@ -82,6 +82,7 @@ struct Options {
     std::optional<AddressRange> sources;  // default: 127.0.0.1-127.0.255.254 when host is in 127.0.0.0/8
     std::string mechanism = "SCRAM-SHA-1";
     bool json_only = false;
+    bool scram_cache = true;        // keep each account's SCRAM keys between its logins (--no-scram-cache: don't)
 
     crypto::Hash hash() const;
     bool channel_binding() const { return mechanism.ends_with("-PLUS"); }

@@ -50,6 +50,10 @@ JsonLine Run::json(std::string_view phase) const
 {
     JsonLine line;
     line.add("tool", "tern-loadgen").add("scenario", scenario_name(options.scenario)).add("phase", phase);
+    // How many logins so far derived their SCRAM keys (PBKDF2) and how many reused them (RFC 5802 §5.1).
+    line.add("scram_cache", options.scram_cache ? "on" : "off")
+        .add("scram_derived", keys.derivations())
+        .add("scram_reused", keys.hits());
     return line;
 }
 

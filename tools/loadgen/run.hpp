@@ -35,12 +35,15 @@ ClientConfig client_config(const Options& options, std::shared_ptr<const tls::Co
 
 // State shared by the coordinator and the sessions of one run (all on one thread).
 struct Run {
-    Run(asio::io_context& io, const Options& o) : io(io), options(o), wake(io), pace(io) { salted.resize(o.accounts); }
+    Run(asio::io_context& io, const Options& o)
+        : io(io), options(o), keys(o.accounts, o.hash(), o.scram_cache), wake(io), pace(io)
+    {
+    }
 
     asio::io_context& io;
     const Options& options;
     ClientConfig client;
-    std::vector<sasl::SaltedPassword> salted;  // per account: SCRAM's client-side PBKDF2, done once
+    ScramKeyCache keys;                        // per account: SCRAM's client-side PBKDF2, done once
     asio::steady_timer wake;                   // the coordinator sleeps on it; sessions cancel it
     asio::steady_timer pace;                   // connect-rate pacing
     Clock::time_point started = Clock::now();

@@ -38,7 +38,7 @@ asio::awaitable<void> idle_session(IdleRun& run, std::uint32_t i)
 {
     Client client(run.io.get_executor(), run.client);
     const auto begun = Clock::now();
-    const bool ok = co_await client.login(run.source(i), run.user(i), run.options.password, run.salted[i]);
+    const bool ok = co_await client.login(run.source(i), run.user(i), run.options.password, run.keys, i);
     --run.in_flight;
     if (ok) {
         ++run.bound;
@@ -154,7 +154,7 @@ asio::awaitable<void> login_worker(LoginRun& run)
         const std::uint32_t account = i % run.options.accounts;
         Client client(run.io.get_executor(), run.client);
         const auto begun = Clock::now();
-        if (co_await client.login(run.source(i), run.user(account), run.options.password, run.salted[account])) {
+        if (co_await client.login(run.source(i), run.user(account), run.options.password, run.keys, account)) {
             run.latencies.add(Clock::now() - begun);
             co_await client.close();
             run.cycles.add(Clock::now() - begun);
@@ -342,7 +342,7 @@ asio::awaitable<void> message_session(MessageRun& run, std::uint32_t i)
 {
     Client client(run.io.get_executor(), run.client);
     const auto begun = Clock::now();
-    const bool ok = co_await client.login(run.source(i), run.user(i), run.options.password, run.salted[i]);
+    const bool ok = co_await client.login(run.source(i), run.user(i), run.options.password, run.keys, i);
     --run.logging_in;
     if (ok) {
         ++run.bound;

@@ -2,6 +2,14 @@
 """One tern-loadgen run's output (stdin) to one JSON line (stdout) with the figures the report compares.
 
 usage: collect.py SERVER STATE SCENARIO EXIT_STATUS COMMAND < loadgen-output
+       collect.py SERVER STATE SCENARIO EXIT_STATUS COMMAND --parts SERVER_CPU_S SECONDS CPUS OUTPUT...
+
+--parts: the run was split over several tern-loadgen processes at once (login, storm and handshake, each
+process on its own accounts); OUTPUT are their outputs, and the figures are added up: the counts summed,
+the rate and the per-server-CPU-second figure over the whole window (SECONDS of wall time and SERVER_CPU_S
+of server CPU, both measured by run.sh around all the processes), p99 the worst process's, and the
+generator counted as the bottleneck when any process was saturated or all of them together used over 90% of
+the CPUS cores they had (several processes sharing one core are each below 90% but the core is full).
 """
 import json
 import sys
@@ -81,10 +89,38 @@ def summary(fig, status, found):
     return ", ".join(parts) or "no figures"
 
 
+COUNTED = {"login": "login", "storm": "login", "handshake": "handshake"}
+
+
+def merged(scenario, parts, server_cpu_s, seconds, cpus):
+    """One phase record for a run split over processes (parts: each process's phases)."""
+    phase = COUNTED[scenario]
+    records = [p.get(phase, {}) for p in parts]
+    succeeded = sum(r.get("succeeded", 0) for r in records)
+    worst_p99 = max((p99(r) or 0 for r in records), default=None)
+    errors_sum = {}
+    for r in records:
+        for k, v in (r.get("errors") or {}).items():
+            errors_sum[k] = errors_sum.get(k, 0) + v
+    return {"tool": "tern-loadgen", "phase": phase, "generators": len(parts), "succeeded": succeeded,
+            "failed": sum(r.get("failed", 0) for r in records), "rate_per_s": succeeded / seconds if seconds else None,
+            "server_cpu_s": server_cpu_s, "latency_ms": {"p99": worst_p99}, "errors": errors_sum,
+            "loadgen_cpu_pct": sum(r.get("loadgen_cpu_pct") or 0 for r in records),
+            "loadgen_saturated": int(any(r.get("loadgen_saturated") for r in records) or
+                                     sum(r.get("loadgen_cpu_pct") or 0 for r in records) > 90 * cpus)}
+
+
 def main():
     server, state, scenario, status, command = sys.argv[1:6]
-    text = sys.stdin.read()
-    found = phases(text)
+    if len(sys.argv) > 6 and sys.argv[6] == "--parts":
+        server_cpu_s, seconds, cpus = float(sys.argv[7]), float(sys.argv[8]), int(sys.argv[9])
+        outputs = [open(path).read() for path in sys.argv[10:]]
+        parts = [phases(text) for text in outputs]
+        found = {COUNTED[scenario]: merged(scenario, parts, server_cpu_s, seconds, cpus)} if all(parts) else {}
+        text = "\n".join(outputs)
+    else:
+        text = sys.stdin.read()
+        found = phases(text)
     fig = figures(scenario, found)
     fig["generator_bound"] = any(p.get("loadgen_saturated") for p in found.values())
     record = {"server": server, "state": state, "scenario": scenario, "status": int(status), "command": command,

@@ -2,9 +2,17 @@
 """The side-by-side markdown report from run.sh's results (one JSON line per tern-loadgen run, see collect.py).
 
 usage: report.py RESULTS.jsonl --command C --started T --machine M --tern V --prosody V --ejabberd V ...
+                 [--charts PREFIX]
+
+--charts PREFIX also draws the charts with gnuplot (Debian's gnuplot-nox): PREFIX-SCENARIO.png, one per
+scenario (its headline figure, each server, fresh and aged), and PREFIX-summary.png (tern's ratio to each
+peer on every headline figure); the report links them by file name, so PREFIX should sit next to it.
 """
 import argparse
 import json
+import os
+import subprocess
+import tempfile
 
 SERVERS = ("tern", "prosody", "ejabberd")
 NAMES = {"tern": "tern", "prosody": "Prosody", "ejabberd": "ejabberd"}
@@ -43,6 +51,84 @@ SCENARIOS = {
 MAIN_PHASE = {"login": "login", "storm": "login", "idle": "login", "message": "message", "extdisco1": "extdisco",
               "extdisco50": "extdisco", "handshake": "handshake"}
 ORDER = ("login", "handshake", "idle", "message", "extdisco1", "extdisco50", "storm")
+# The figure each scenario's chart shows: per server CPU-second where there is one, else memory.
+HEADLINE = {"login": ("per_cpu", "logins per server CPU-second"),
+            "handshake": ("per_cpu", "handshakes per server CPU-second"),
+            "idle": ("rss_kib", "KiB per idle TLS session (lower is better)"),
+            "message": ("per_cpu", "messages per server CPU-second"),
+            "extdisco1": ("per_cpu", "IQs per server CPU-second, 1 connection"),
+            "extdisco50": ("per_cpu", "IQs per server CPU-second, 50 connections"),
+            "storm": ("per_cpu", "logins per server CPU-second")}
+SHORT = {"login": "logins", "handshake": "TLS handshakes", "idle": "idle memory", "message": "messages",
+         "extdisco1": "extdisco 1", "extdisco50": "extdisco 50"}
+COLOURS = {"tern": "#2b7bba", "prosody": "#e08a1e", "ejabberd": "#5aa05a"}
+
+
+def gnuplot(script):
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+
+
+def bar_chart(path, title, ylabel, groups, series, rows, extra=""):
+    """A clustered bar chart: one cluster per group (x axis), one bar per series; rows[g][s] or None."""
+    with tempfile.NamedTemporaryFile("w", suffix=".dat", delete=False) as data:
+        for group, values in zip(groups, rows):
+            cells = ["NaN" if v is None else repr(float(v)) for v in values]
+            data.write('"' + group + '" ' + " ".join(cells) + "\n")
+    try:
+        plots = ", ".join(
+            f"'{data.name}' using {i + 2}:xtic(1) title '{label}' lc rgb '{colour}'"
+            for i, (label, colour) in enumerate(series))
+        gnuplot(f"""set terminal pngcairo size 900,480 noenhanced font ',10'
+set output '{path}'
+set title '{title}'
+set ylabel '{ylabel}'
+set style data histogram
+set style histogram cluster gap 1
+set style fill solid 0.9 border -1
+set boxwidth 0.9
+set yrange [0:*]
+set grid ytics
+set key outside bottom center horizontal
+{extra}
+plot {plots}
+""")
+    finally:
+        os.unlink(data.name)
+
+
+def draw_charts(prefix, records, by_key, present, peers):
+    """The per-scenario charts and the summary chart; returns {scenario or 'summary': file name}."""
+    drawn = {}
+    for scenario in ORDER:
+        if scenario == "storm" or not any(r["scenario"] == scenario for r in records):
+            continue
+        key, label = HEADLINE[scenario]
+        rows = [[value_of(by_key.get((server, scenario, state)), key) for server in present]
+                for state in ("fresh", "aged")]
+        path = f"{prefix}-{scenario}.png"
+        bar_chart(path, SCENARIOS[scenario][0], label, ["fresh", "aged"],
+                  [(NAMES[s], COLOURS[s]) for s in present], rows)
+        drawn[scenario] = os.path.basename(path)
+    if peers and drawn:
+        groups, rows = [], []
+        for scenario in drawn:
+            key, _ = HEADLINE[scenario]
+            higher_better = key != "rss_kib"
+            tern = value_of(by_key.get(("tern", scenario, "fresh")), key)
+            line = []
+            for peer in peers:
+                value = value_of(by_key.get((peer, scenario, "fresh")), key)
+                ok = tern and value
+                line.append(None if not ok else (tern / value if higher_better else value / tern))
+            groups.append(SHORT[scenario])
+            rows.append(line)
+        path = f"{prefix}-summary.png"
+        bar_chart(path, "tern vs Prosody and ejabberd, fresh processes (per server CPU-second; memory per session)",
+                  "times better than the peer (1 = equal)", groups,
+                  [("tern vs " + NAMES[p], COLOURS[p]) for p in peers], rows,
+                  extra="set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb 'black'")
+        drawn["summary"] = os.path.basename(path)
+    return drawn
 
 
 def fmt(value, decimals):
@@ -86,7 +172,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("results")
     for option in ("command", "started", "machine", "tern", "prosody", "ejabberd", "pinning", "settings",
-                   "load-before", "load-after"):
+                   "load-before", "load-after", "charts"):
         parser.add_argument("--" + option, default="")
     a = parser.parse_args()
 
@@ -99,6 +185,7 @@ def main():
     by_key = {(r["server"], r["scenario"], r["state"]): r for r in records}
     present = [s for s in SERVERS if any(r["server"] == s for r in records)]
     peers = [s for s in present if s != "tern"]
+    charts = draw_charts(a.charts, records, by_key, present, peers) if a.charts else {}
 
     out = []
     w = out.append
@@ -111,6 +198,9 @@ def main():
     w("had failures (listed under the table); ‡: tern-loadgen used over 90% of its core, so the generator,")
     w("not the server, may have set that rate.")
     w("")
+    if "summary" in charts:
+        w(f"![tern's ratio to each peer on every headline figure]({charts['summary']})")
+        w("")
     w("## Setup")
     w("")
     w(f"- Machine: {a.machine}; load average {a.load_before} before, {a.load_after} after (the machine was")
@@ -137,6 +227,9 @@ def main():
         w("")
         w(what + ".")
         w("")
+        if scenario in charts:
+            w(f"![{title}]({charts[scenario]})")
+            w("")
         if scenario == "idle":
             w("Only the fresh figure is a per-session cost: an aged process reuses memory its allocator kept")
             w("from the storm, so its delta is smaller (FACTS §8).")
