@@ -136,7 +136,7 @@ void Connection::start()
     socket_.non_blocking(true, ec);
     socket_.set_option(asio::ip::tcp::no_delay(true), ec);
     arm_timer();
-    asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->open(); }, log_exception);
+    asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->run(); }, log_exception);
 }
 
 //---------------------------------------------------------------------------------------------------------
@@ -185,14 +185,16 @@ asio::awaitable<bool> Connection::read_proxy_header()
     }
 }
 
-asio::awaitable<void> Connection::open()
+// The opening: a PROXY header, the limit on connections per address, a direct TLS handshake. False: the
+// connection is over. Its frame is gone once it returns, so an idle connection holds only run()'s.
+asio::awaitable<bool> Connection::open()
 {
     const auto& config = *snapshot_.config;
-    if (config.c2s.proxy_protocol && !co_await read_proxy_header()) co_return stop();
+    if (config.c2s.proxy_protocol && !co_await read_proxy_header()) co_return false;
 
     if (!runtime_.limits().try_connect(address_)) {
         log::info("c2s.refused", "conn={} ip={} reason=max_connections_per_ip", id_, address_);
-        co_return stop();
+        co_return false;
     }
     counted_address_ = true;
     log::debug("c2s.connect", "conn={} ip={} port={}", id_, address_, port_ == Port::DirectTls ? "direct-tls" : "starttls");
@@ -200,55 +202,44 @@ asio::awaitable<void> Connection::open()
     if (port_ == Port::DirectTls) {
         tls_ = std::make_unique<tls::Engine>(tls::Engine::server(snapshot_.tls, {.direct_tls = true}));
         if (!pending_.empty()) tls_->feed(std::exchange(pending_, {}));
-        if (!co_await tls_handshake()) co_return stop();
+        if (!co_await tls_handshake()) co_return false;
         create_session(tls_info());
         receive({});  // records that came with the client's Finished
     } else {
         create_session(std::nullopt);
         if (!pending_.empty()) receive(std::exchange(pending_, {}));
     }
-    co_await carry_out_actions();
-    wait_readable();
+    co_return true;
 }
 
-// The stream from here on is read by callbacks (see connection.hpp).
-void Connection::wait_readable()
+// The connection's one coroutine, for its whole life (see connection.hpp). Flat on purpose: while idle it
+// is suspended in the async_wait below, and no nested frame is alive.
+asio::awaitable<void> Connection::run()
 {
-    if (stopped_ || detached_) return;
-    // Input may have moved the deadline earlier (a session that just bound is pinged on a shorter clock).
-    if (deadline() < timer_.expiry()) arm_timer();
-    socket_.async_wait(asio::ip::tcp::socket::wait_read,
-                       [self = shared_from_this()](const asio::error_code& ec) { self->on_readable(ec); });
-}
-
-void Connection::on_readable(const asio::error_code& ec)
-{
-    if (stopped_ || detached_) return;
-    if (ec) return connection_lost();
-    const auto n = try_read();
-    if (!n) return wait_readable();
-    if (*n == 0) return connection_lost();
-    if (closing_) return wait_readable();  // draining until the peer closes or the grace period ends
-    receive({read_buffer.data(), *n});
-    if (stopped_ || detached_) return;
-    pump();
-    switch (session_->action()) {
-    case server::Session::Action::StartTls:
-    case server::Session::Action::RunBlocking:
-    case server::Session::Action::Resume:
-        asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->run_actions(); },
-                       log_exception);
-        return;
-    case server::Session::Action::None:
-    case server::Session::Action::Close:
-        return wait_readable();
+    if (!co_await open()) co_return stop();
+    for (;;) {
+        pump();
+        const auto action = session_->action();
+        if (action != server::Session::Action::None && action != server::Session::Action::Close)
+            co_await carry_out_actions();
+        if (stopped_ || detached_) co_return;
+        // Input may have moved the deadline earlier (a session that just bound is pinged on a shorter clock).
+        if (deadline() < timer_.expiry()) arm_timer();
+        auto [ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, nothrow);
+        if (stopped_ || detached_) co_return;
+        if (ec) {
+            connection_lost();
+            continue;
+        }
+        const auto n = try_read();
+        if (!n) continue;
+        if (*n == 0) {
+            connection_lost();
+            continue;
+        }
+        if (closing_) continue;  // draining until the peer closes or the grace period ends
+        receive({read_buffer.data(), *n});
     }
-}
-
-asio::awaitable<void> Connection::run_actions()
-{
-    co_await carry_out_actions();
-    wait_readable();
 }
 
 void Connection::receive(std::string_view bytes)

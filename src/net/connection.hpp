@@ -3,11 +3,13 @@
 // One client connection on the connection's worker. Nothing else touches the socket: other sessions hand
 // stanzas over through the session's SessionHandle, which posts to this worker.
 //
-// An idle connection holds no coroutine, only two small pending operations: a wait for readability and a
-// wait on its one deadline timer, each a callback holding a reference to the connection. A coroutine runs
-// only for what has to wait in the middle of handling input (the opening: PROXY header and direct TLS
-// handshake; STARTTLS, a blocking SASL step, a resumption), and writes are an async_write chain that ends
-// when the wire is drained.
+// One coroutine per connection, for its whole life (run()): it waits for readability with async_wait, reads
+// non-blocking into the worker's thread_local buffer (an idle connection holds no read buffer), feeds the
+// session and carries out the session's actions (STARTTLS, a blocking SASL step, a resumption) before it
+// reads again, so a session's stanzas are handled strictly in order. The
+// loop is flat: while idle only its own frame is alive. Beside it there is one long-lived deadline timer (a
+// callback; never a timer raced against each read), and writes are an async_write chain that ends when the
+// wire is drained. Deliveries from other sessions are posted to this worker and only append to the output.
 //
 // XEP-0198 resumption. A bound session is known to the rest of the server by its SessionHandle, not by the
 // connection. When the TCP connection of a resumable session drops, the Connection stays alive without its
@@ -108,15 +110,13 @@ private:
                                                                          std::shared_ptr<Connection> successor,
                                                                          std::uint32_t h);
 
-    asio::awaitable<void> open();
-    asio::awaitable<void> run_actions();
+    asio::awaitable<bool> open();
+    asio::awaitable<void> run();
     asio::awaitable<std::size_t> read_some();
     asio::awaitable<bool> read_proxy_header();
     asio::awaitable<bool> tls_handshake();
     asio::awaitable<void> carry_out_actions();
     std::optional<std::size_t> try_read();
-    void wait_readable();
-    void on_readable(const asio::error_code& ec);
     void receive(std::string_view bytes);
     void create_session(std::optional<server::TlsInfo> tls);
     server::TlsInfo tls_info() const;
