@@ -41,19 +41,19 @@ IqResult check(const IqRequest& request)
 void register_sic(server::IqDispatcher& dispatcher)
 {
     constexpr Target target = Target::Both | Target::OtherAccount;
-    dispatcher.add("get", xmpp::ns::sic_1, "address", target, [](const IqRequest& request, xml::Writer& reply) {
+    dispatcher.add("get", xmpp::ns::sic_1, "address", target, server::inline_handler([](const IqRequest& request, xml::Writer& reply) {
         if (auto ok = check(request); !ok) return ok;
         reply.open("address").attr("xmlns", xmpp::ns::sic_1).leaf("ip", request.from.address);
         if (request.from.port != 0) reply.leaf("port", std::to_string(request.from.port));
         reply.close();
         return IqResult{};
-    });
+    }));
     // Version 0.1: the address as the element's text, no port.
-    dispatcher.add("get", xmpp::ns::sic_0, "address", target, [](const IqRequest& request, xml::Writer& reply) {
+    dispatcher.add("get", xmpp::ns::sic_0, "address", target, server::inline_handler([](const IqRequest& request, xml::Writer& reply) {
         if (auto ok = check(request); !ok) return ok;
         reply.open("address").attr("xmlns", xmpp::ns::sic_0).text(request.from.address).close();
         return IqResult{};
-    });
+    }));
 }
 
 }  // namespace tern::modules

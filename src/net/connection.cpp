@@ -278,6 +278,14 @@ asio::awaitable<void> Connection::carry_out_actions()
             session_->blocking_done(std::move(step));
             break;
         }
+        case server::Session::Action::Route: {
+            // The dispatcher and its handlers stay alive through a reload while the handler runs.
+            const Snapshot snapshot = snapshot_;
+            const std::string reply = co_await std::exchange(pending_iq_, {});
+            if (!reply.empty()) session_->deliver(reply);
+            session_->routed();
+            break;
+        }
         case server::Session::Action::Resume: {
             auto outcome = co_await resume(session_->resume_request());
             if (!outcome) {
@@ -608,13 +616,14 @@ server::BindOutcome Connection::bind(const xmpp::Jid& full_jid)
     return result.outcome;
 }
 
-void Connection::route(xml::Stanza&& stanza)
+bool Connection::route(xml::Stanza&& stanza)
 {
     std::string reply;
     const server::Requester sender{session_->jid(), address_, port_number_, &module_state_, handle_.get()};
     runtime_.router().route(std::move(stanza), {sender, *snapshot_.session, *snapshot_.iq,
-                                                std::chrono::system_clock::now(), reply});
+                                                std::chrono::system_clock::now(), reply, pending_iq_});
     if (!reply.empty()) session_->deliver(reply);
+    return !pending_iq_.valid();
 }
 
 void Connection::enable_resumption(std::string_view id)

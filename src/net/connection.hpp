@@ -5,8 +5,8 @@
 //
 // One coroutine per connection, for its whole life (run()): it waits for readability with async_wait, reads
 // non-blocking into the worker's thread_local buffer (an idle connection holds no read buffer), feeds the
-// session and carries out the session's actions (STARTTLS, a blocking SASL step, a resumption) before it
-// reads again, so a session's stanzas are handled strictly in order. The
+// session and carries out the session's actions (STARTTLS, a blocking SASL step, a stanza whose handling
+// suspends, a resumption) before it reads again, so a session's stanzas are handled strictly in order. The
 // loop is flat: while idle only its own frame is alive. Beside it there is one long-lived deadline timer (a
 // callback; never a timer raced against each read), and writes are an async_write chain that ends when the
 // wire is drained. Deliveries from other sessions are posted to this worker and only append to the output.
@@ -88,7 +88,7 @@ public:
     bool auth_allowed() override;
     void auth_failed() override;
     server::BindOutcome bind(const xmpp::Jid& full_jid) override;
-    void route(xml::Stanza&& stanza) override;
+    bool route(xml::Stanza&& stanza) override;
     void enable_resumption(std::string_view id) override;
 
     // Any thread (through SessionHandle): hand the work to this connection's worker.
@@ -158,6 +158,7 @@ private:
     std::string wire_;     // bytes waiting to be written (ciphertext once TLS is on)
     std::string writing_;  // bytes of the async_write in flight
     std::shared_ptr<SessionHandle> handle_;  // while this connection holds a bound session
+    server::IqReply pending_iq_;  // the IQ route() left to run (Action::Route)
     server::SessionState module_state_;
 
     Clock::time_point started_;

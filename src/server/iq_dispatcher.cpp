@@ -22,6 +22,14 @@ void open_result(xml::Writer& w, const xml::Stanza& iq)
 
 }  // namespace
 
+IqHandler inline_handler(InlineIqHandler handler)
+{
+    // The closure lives in the dispatcher's table, which outlives every call (see module_api.hpp).
+    return [handler = std::move(handler)](const IqRequest& request, xml::Writer& reply) -> asio::awaitable<IqResult> {
+        co_return handler(request, reply);
+    };
+}
+
 void IqDispatcher::add(std::string_view type, std::string_view ns, std::string_view name, Target target,
                        IqHandler handler, Visibility visible)
 {
@@ -64,39 +72,43 @@ void IqDispatcher::on_tick(const Requester& session, std::chrono::system_clock::
         if (h.on_tick) h.on_tick(session, now, out);
 }
 
-void IqDispatcher::dispatch(const xml::Stanza& iq, const Requester& from, Target target,
-                            std::chrono::system_clock::time_point now, std::string& out) const
+IqReply IqDispatcher::dispatch(xml::Stanza iq, Requester from, Target target,
+                               std::chrono::system_clock::time_point now) const
 {
+    std::string out;
     const std::string_view type = iq.attr("type");
-    if (type == "result" || type == "error") return;
+    if (type == "result" || type == "error") co_return out;
     const auto fail = [&](StanzaErrorCondition condition, std::string text = {}) {
         xmpp::append_error_reply(out, iq, StanzaError::of(condition, std::move(text)));
+        return std::move(out);
     };
     // RFC 6120 §8.2.3: an id, a known type, and exactly one child for get/set.
-    if (iq.attr("id").empty()) return fail(StanzaErrorCondition::BadRequest, "an IQ needs an id");
-    if (type != "get" && type != "set") return fail(StanzaErrorCondition::BadRequest, "unknown IQ type");
-    if (iq.root().child_count() != 1) return fail(StanzaErrorCondition::BadRequest, "get and set carry exactly one child");
+    if (iq.attr("id").empty()) co_return fail(StanzaErrorCondition::BadRequest, "an IQ needs an id");
+    if (type != "get" && type != "set") co_return fail(StanzaErrorCondition::BadRequest, "unknown IQ type");
+    if (iq.root().child_count() != 1)
+        co_return fail(StanzaErrorCondition::BadRequest, "get and set carry exactly one child");
 
     const xml::Element payload = iq.root().first_child_element();
     const auto it = handlers_.find(KeyView{type, payload.ns(), payload.name()});
     if (it == handlers_.end() || !includes(it->second.target, target))
-        return fail(StanzaErrorCondition::ServiceUnavailable);
+        co_return fail(StanzaErrorCondition::ServiceUnavailable);
 
-    const std::size_t start = out.size();
     IqResult result;
     try {
         xml::Writer w(out);
         open_result(w, iq);
-        result = it->second.handler(IqRequest{iq, payload, from, target, now}, w);
+        const IqRequest request{iq, payload, from, target, now};
+        result = co_await it->second.handler(request, w);
         if (result) w.close_all();
     } catch (const std::exception& e) {
         log::error("iq.handler_failed", "ns={} name={} what={}", payload.ns(), payload.name(), log::quote(e.what()));
         result = make_unexpected(StanzaError::of(StanzaErrorCondition::InternalServerError));
     }
     if (!result) {
-        out.resize(start);
+        out.clear();
         xmpp::append_error_reply(out, iq, result.error());
     }
+    co_return out;
 }
 
 }  // namespace tern::server

@@ -4,6 +4,8 @@
 // every module, and disco#info features are derived from the table, so a feature is advertised if and
 // only if a handler answers it.
 #include <map>
+
+#include <asio/awaitable.hpp>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -13,6 +15,10 @@
 
 namespace tern::server {
 
+// The answer to one IQ: its serialized reply (result or error), empty when none is owed. Lazy: nothing runs
+// until it is awaited.
+using IqReply = asio::awaitable<std::string>;
+
 class IqDispatcher {
 public:
     void add(std::string_view type, std::string_view ns, std::string_view name, Target target, IqHandler handler,
@@ -20,10 +26,9 @@ public:
     // A feature served without an IQ handler of its own (e.g. a stream feature, or disco itself).
     void add_feature(std::string_view ns, Target target, Visibility visible = {});
 
-    // Answers an IQ addressed to the server or to the requester's account; appends the reply (result or
-    // error) to `out`. An IQ result or error is never answered.
-    void dispatch(const xml::Stanza& iq, const Requester& from, Target target,
-                  std::chrono::system_clock::time_point now, std::string& out) const;
+    // Answers an IQ addressed to the server or to the requester's account. An IQ result or error is never
+    // answered. The dispatcher must outlive the awaiting; `from.jid` and what `from` points to as well.
+    IqReply dispatch(xml::Stanza iq, Requester from, Target target, std::chrono::system_clock::time_point now) const;
 
     // The namespaces offered at `target` to this requester, sorted and unique.
     std::vector<std::string> features(Target target, const Requester& requester) const;

@@ -465,7 +465,23 @@ void Presence::push(const std::string& owner, const store::ItemUpdate& update)
 //---------------------------------------------------------------------------------------------------------
 // The roster module's requests (§2)
 
-IqResult Presence::roster_get(const Requester& session, std::optional<std::string_view> known_version, xml::Writer& reply)
+asio::awaitable<IqResult> Presence::roster_get(const Requester& session, std::optional<std::string_view> known_version,
+                                               xml::Writer& reply)
+{
+    co_return get_roster(session, known_version, reply);
+}
+
+asio::awaitable<IqResult> Presence::roster_set(const Requester& session, const RosterChange& change)
+{
+    co_return set_item(session, change);
+}
+
+asio::awaitable<IqResult> Presence::roster_remove(const Requester& session, const xmpp::Jid& contact)
+{
+    co_return remove_item(session, contact);
+}
+
+IqResult Presence::get_roster(const Requester& session, std::optional<std::string_view> known_version, xml::Writer& reply)
 {
     registry_.update(session.jid, session.client, [](SessionRegistry::Resource& r) { r.interested = true; });
     const auto roster = read_roster(session.jid.bare_str());
@@ -479,7 +495,7 @@ IqResult Presence::roster_get(const Requester& session, std::optional<std::strin
     return {};
 }
 
-IqResult Presence::roster_set(const Requester& session, const RosterChange& change)
+IqResult Presence::set_item(const Requester& session, const RosterChange& change)
 {
     store::RosterStore* store = roster_store();
     if (!store) return make_unexpected(internal_error());
@@ -509,7 +525,7 @@ IqResult Presence::roster_set(const Requester& session, const RosterChange& chan
     return {};
 }
 
-IqResult Presence::roster_remove(const Requester& session, const xmpp::Jid& contact_jid)
+IqResult Presence::remove_item(const Requester& session, const xmpp::Jid& contact_jid)
 {
     store::RosterStore* store = roster_store();
     if (!store) return make_unexpected(internal_error());

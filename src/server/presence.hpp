@@ -44,10 +44,10 @@ public:
     void session_ended(const Requester& session);
 
     // AccountServices
-    IqResult roster_get(const Requester& session, std::optional<std::string_view> known_version,
-                        xml::Writer& reply) override;
-    IqResult roster_set(const Requester& session, const RosterChange& change) override;
-    IqResult roster_remove(const Requester& session, const xmpp::Jid& contact) override;
+    asio::awaitable<IqResult> roster_get(const Requester& session, std::optional<std::string_view> known_version,
+                                         xml::Writer& reply) override;
+    asio::awaitable<IqResult> roster_set(const Requester& session, const RosterChange& change) override;
+    asio::awaitable<IqResult> roster_remove(const Requester& session, const xmpp::Jid& contact) override;
     void set_carbons(const Requester& session, bool enabled) override;
 
 private:
@@ -76,6 +76,10 @@ private:
     void broadcast(const Requester& sender, std::string_view stanza, const store::Roster& roster, std::string* self);
     void to_directed_recipients(const Requester& sender, std::string_view unavailable);
     void push(const std::string& owner, const store::ItemUpdate& update);
+
+    IqResult get_roster(const Requester& session, std::optional<std::string_view> known_version, xml::Writer& reply);
+    IqResult set_item(const Requester& session, const RosterChange& change);
+    IqResult remove_item(const Requester& session, const xmpp::Jid& contact);
 
     store::RosterStore* roster_store();
     std::optional<store::Roster> read_roster(const std::string& owner);

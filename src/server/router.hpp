@@ -20,13 +20,15 @@
 namespace tern::server {
 
 // Everything a routing decision may need besides the stanza. Replies and errors for the sender are
-// appended to `reply` (the sender's own output).
+// appended to `reply` (the sender's own output). An IQ for the server's handlers is left in `pending`: the
+// sender awaits it (its later stanzas wait) and sends the reply it yields.
 struct RouteContext {
     const Requester& sender;  // its JID is the stanza's stamped 'from'
     const SessionConfig& config;
     const IqDispatcher& iq;
     std::chrono::system_clock::time_point now;
     std::string& reply;
+    IqReply& pending;
 };
 
 class Router {

@@ -1,6 +1,7 @@
 // ping, version and disco as registered by register_all, answered through the dispatcher.
 #include <doctest/doctest.h>
 
+#include "../await_now.hpp"
 #include "modules/modules.hpp"
 #include "xml/tokenizer.hpp"
 
@@ -27,9 +28,7 @@ struct Fixture {
         scope.bind({}, "jabber:client");
         auto stanza = xml::Stanza::parse(text, scope);
         REQUIRE(stanza);
-        std::string out;
-        dispatcher.dispatch(*stanza, requester, target, {}, out);
-        return out;
+        return test::await_now(dispatcher.dispatch(std::move(*stanza), requester, target, {}));
     }
 };
 

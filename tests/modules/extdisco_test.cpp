@@ -8,6 +8,7 @@
 #include "config/config.hpp"
 #include "modules/modules.hpp"
 #include "modules/registrations.hpp"
+#include "../await_now.hpp"
 #include "server/iq_dispatcher.hpp"
 
 using namespace tern;
@@ -61,10 +62,7 @@ struct Server {
 
     std::string ask(std::string_view iq)
     {
-        std::string out;
-        const Requester who = requester();
-        dispatcher.dispatch(parse(iq), who, Target::Server, now, out);
-        return out;
+        return test::await_now(dispatcher.dispatch(parse(iq), requester(), Target::Server, now));
     }
 };
 
@@ -424,9 +422,8 @@ allow = ["juliet@capulet.lit"]
                   .find("<service-unavailable") != std::string::npos);
 
         Server s(montague);
-        std::string out;
-        s.dispatcher.dispatch(parse("<iq id='b' type='get'><services xmlns='urn:xmpp:extdisco:2'/></iq>"), who,
-                              Target::Account, s.now, out);
+        const std::string out = test::await_now(s.dispatcher.dispatch(
+            parse("<iq id='b' type='get'><services xmlns='urn:xmpp:extdisco:2'/></iq>"), who, Target::Account, s.now));
         CHECK(out.find("<service-unavailable") != std::string::npos);
     }
 

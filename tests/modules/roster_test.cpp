@@ -2,6 +2,7 @@
 // account services, here a recording fake.
 #include <doctest/doctest.h>
 
+#include "../await_now.hpp"
 #include "modules/modules.hpp"
 #include "xml/tokenizer.hpp"
 
@@ -14,23 +15,24 @@ struct FakeAccount final : AccountServices {
     std::vector<std::string> calls;
     IqResult answer;
 
-    IqResult roster_get(const Requester& session, std::optional<std::string_view> version, xml::Writer& reply) override
+    asio::awaitable<IqResult> roster_get(const Requester& session, std::optional<std::string_view> version,
+                                         xml::Writer& reply) override
     {
         calls.push_back("get " + session.jid.str() + (version ? " ver=" + std::string(*version) : ""));
         if (answer) reply.open("query").attr("xmlns", "jabber:iq:roster").attr("ver", "7").close();
-        return answer;
+        co_return answer;
     }
-    IqResult roster_set(const Requester&, const RosterChange& change) override
+    asio::awaitable<IqResult> roster_set(const Requester&, const RosterChange& change) override
     {
         std::string call = "set " + change.jid.str() + " name=" + change.name;
         for (const auto& g : change.groups) call += " group=" + g;
         calls.push_back(call);
-        return answer;
+        co_return answer;
     }
-    IqResult roster_remove(const Requester&, const xmpp::Jid& contact) override
+    asio::awaitable<IqResult> roster_remove(const Requester&, const xmpp::Jid& contact) override
     {
         calls.push_back("remove " + contact.str());
-        return answer;
+        co_return answer;
     }
     void set_carbons(const Requester& session, bool enabled) override
     {
@@ -53,9 +55,7 @@ struct Fixture {
         scope.bind({}, "jabber:client");
         auto stanza = xml::Stanza::parse(text, scope);
         REQUIRE(stanza);
-        std::string out;
-        dispatcher.dispatch(*stanza, requester, target, {}, out);
-        return out;
+        return test::await_now(dispatcher.dispatch(std::move(*stanza), requester, target, {}));
     }
 
     std::string set(std::string_view item)

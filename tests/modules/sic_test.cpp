@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "modules/registrations.hpp"
+#include "../await_now.hpp"
 #include "server/iq_dispatcher.hpp"
 
 using namespace tern;
@@ -22,9 +23,7 @@ struct Sic {
         auto stanza = xml::Stanza::parse(iq, scope);
         REQUIRE(stanza);
         const Requester who{jid, address, port, nullptr};
-        std::string out;
-        dispatcher.dispatch(*stanza, who, target, {}, out);
-        return out;
+        return test::await_now(dispatcher.dispatch(std::move(*stanza), who, target, {}));
     }
 };
 

@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 
+#include "../await_now.hpp"
 #include "server/iq_dispatcher.hpp"
 #include "xml/tokenizer.hpp"
 
@@ -28,27 +29,25 @@ struct Fixture {
 
     Fixture()
     {
-        dispatcher.add("get", "urn:test", "query", Target::Server, [this](const IqRequest& r, xml::Writer& w) -> IqResult {
+        dispatcher.add("get", "urn:test", "query", Target::Server, inline_handler([this](const IqRequest& r, xml::Writer& w) -> IqResult {
             ++calls;
             w.open("query").attr("xmlns", "urn:test").text(r.payload.attr("echo")).close();
             return {};
-        });
-        dispatcher.add("set", "urn:test", "fail", Target::Both, [](const IqRequest&, xml::Writer& w) -> IqResult {
+        }));
+        dispatcher.add("set", "urn:test", "fail", Target::Both, inline_handler([](const IqRequest&, xml::Writer& w) -> IqResult {
             w.open("partial");  // discarded: the error replaces everything the handler wrote
             return make_unexpected(xmpp::StanzaError::of(xmpp::StanzaErrorCondition::NotAllowed, "no"));
-        });
+        }));
         dispatcher.add("get", "urn:test", "throw", Target::Both,
-                       [](const IqRequest&, xml::Writer&) -> IqResult { throw std::runtime_error("bug"); });
+                       inline_handler([](const IqRequest&, xml::Writer&) -> IqResult { throw std::runtime_error("bug"); }));
         dispatcher.add("get", "urn:test:hidden", "q", Target::Server,
-                       [](const IqRequest&, xml::Writer&) -> IqResult { return {}; },
+                       inline_handler([](const IqRequest&, xml::Writer&) -> IqResult { return {}; }),
                        [](const Requester& r) { return r.jid.domain() == "allowed.example"; });
     }
 
     std::string run(std::string_view text, Target target = Target::Server)
     {
-        std::string out;
-        dispatcher.dispatch(iq(text), requester, target, {}, out);
-        return out;
+        return test::await_now(dispatcher.dispatch(iq(text), requester, target, {}));
     }
 };
 
