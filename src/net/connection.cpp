@@ -51,11 +51,6 @@ store::AccountStore* thread_store(const std::filesystem::path& path)
     return &*store;
 }
 
-asio::awaitable<sasl::Step> run_blocking(std::function<sasl::Step()> job)
-{
-    co_return job();
-}
-
 void log_exception(std::exception_ptr error)
 {
     if (!error) return;
@@ -97,13 +92,13 @@ void SessionHandle::set_owner(std::weak_ptr<Connection> owner)
 
 //---------------------------------------------------------------------------------------------------------
 
-Connection::Connection(asio::ip::tcp::socket socket, Port port, Runtime& runtime, Worker& worker, asio::thread_pool& pool)
+Connection::Connection(asio::ip::tcp::socket socket, Port port, Runtime& runtime, Worker& worker, BlockingPool& blocking)
     : socket_(std::move(socket)),
       timer_(socket_.get_executor()),
       port_(port),
       runtime_(runtime),
       worker_(worker),
-      pool_(pool),
+      blocking_(blocking),
       snapshot_(runtime.snapshot()),
       id_(next_connection_id.fetch_add(1, std::memory_order_relaxed)),
       started_(Clock::now()),
@@ -273,16 +268,23 @@ asio::awaitable<void> Connection::carry_out_actions()
             receive({});  // records that came with the client's Finished
             break;
         case server::Session::Action::RunBlocking: {
-            auto job = session_->take_blocking_job();
-            sasl::Step step = co_await asio::co_spawn(pool_, run_blocking(std::move(job)), asio::use_awaitable);
+            // Named, not a temporary in the co_await expression: g++ 12 destroyed that one twice.
+            sasl::Step step;
+            std::function<void()> job = [&step, sasl_job = session_->take_blocking_job()] { step = sasl_job(); };
+            co_await blocking_.run(std::move(job));
             session_->blocking_done(std::move(step));
             break;
         }
         case server::Session::Action::Route: {
             // The dispatcher and its handlers stay alive through a reload while the handler runs.
             const Snapshot snapshot = snapshot_;
-            const std::string reply = co_await std::exchange(pending_iq_, {});
+            std::string held;
+            held_ = &held;
+            const std::string reply = co_await std::exchange(pending_route_, {});
+            held_ = nullptr;
+            if (stopped_) co_return end_session();  // the connection ended meanwhile (see stop())
             if (!reply.empty()) session_->deliver(reply);
+            if (!held.empty()) session_->deliver(held);
             session_->routed();
             break;
         }
@@ -517,7 +519,9 @@ void Connection::stop()
     socket_.close(ec);
     timer_.cancel();
     settle_auth(false);
-    if (session_) end_session();
+    // A stanza still being routed may touch the session's module state on the blocking pool: the session's
+    // end waits for it (carry_out_actions).
+    if (session_ && !held_) end_session();
     if (counted_address_) runtime_.limits().disconnected(address_);
     log::debug("c2s.disconnect", "conn={} ip={} jid={}", id_, address_,
                session_ && session_->authenticated() ? log::quote(session_->jid().str()) : std::string("-"));
@@ -533,7 +537,11 @@ void Connection::end_session()
     if (!handle_) return;
     runtime_.registry().unbind(session_->jid(), handle_.get());
     if (session_->resumable()) runtime_.resumptions().remove(session_->sm_id(), handle_.get());
-    runtime_.router().session_ended({session_->jid(), address_, port_number_, &module_state_, handle_.get()});
+    // The unavailable broadcast reads the roster: on the blocking pool, the connection kept alive meanwhile.
+    asio::post(blocking_.pool(), [self = shared_from_this(), handle = handle_] {
+        self->runtime_.router().session_ended(
+            {self->session_->jid(), self->address_, self->port_number_, &self->module_state_, handle.get()});
+    });
     handle_.reset();
     auto bounces = server::bounces(session_->take_unacked());
     if (bounces.empty()) return;
@@ -618,12 +626,31 @@ server::BindOutcome Connection::bind(const xmpp::Jid& full_jid)
 
 bool Connection::route(xml::Stanza&& stanza)
 {
+    if (stanza.name() == "presence") {
+        // RFC 6121 presence reads and writes the roster store: the session waits while that runs on the pool.
+        pending_route_ = route_presence(std::move(stanza));
+        return false;
+    }
     std::string reply;
     const server::Requester sender{session_->jid(), address_, port_number_, &module_state_, handle_.get()};
     runtime_.router().route(std::move(stanza), {sender, *snapshot_.session, *snapshot_.iq,
-                                                std::chrono::system_clock::now(), reply, pending_iq_});
+                                                std::chrono::system_clock::now(), reply, pending_route_});
     if (!reply.empty()) session_->deliver(reply);
-    return !pending_iq_.valid();
+    return !pending_route_.valid();
+}
+
+asio::awaitable<std::string> Connection::route_presence(xml::Stanza stanza)
+{
+    const Snapshot snapshot = snapshot_;
+    const server::Requester sender{session_->jid(), address_, port_number_, &module_state_, handle_.get()};
+    std::string reply;
+    std::function<void()> job = [&] {
+        server::IqReply none;  // presence leaves nothing pending
+        runtime_.router().route(std::move(stanza), {sender, *snapshot.session, *snapshot.iq,
+                                                    std::chrono::system_clock::now(), reply, none});
+    };
+    co_await blocking_.run(std::move(job));
+    co_return reply;
 }
 
 void Connection::enable_resumption(std::string_view id)
@@ -635,6 +662,11 @@ void Connection::post_deliver(std::string serialized_stanza)
 {
     asio::post(socket_.get_executor(), [self = shared_from_this(), bytes = std::move(serialized_stanza)] {
         if (self->stopped_ || !self->session_) return;
+        // Held while a stanza of this session is routed (connection.hpp), within the outbox bound.
+        if (self->held_ && self->held_->size() + bytes.size() <= self->snapshot_.config->limits.max_outbox_bytes) {
+            self->held_->append(bytes);
+            return;
+        }
         self->session_->deliver(bytes);
         self->pump();
     });
@@ -678,6 +710,11 @@ asio::awaitable<expected<Connection::Handover, server::ResumeFailure>> Connectio
     // Deliveries posted here before the switch are ahead of this in the worker's queue: let them land in
     // the session's queue before it moves.
     co_await asio::post(socket_.get_executor(), asio::use_awaitable);
+    // A stanza of this session still being routed on the blocking pool uses its module state: let it end.
+    while (held_) {
+        asio::steady_timer wait(socket_.get_executor(), std::chrono::milliseconds(1));
+        co_await wait.async_wait(nothrow);
+    }
 
     Handover handover{session_->take_resume_state(h), std::move(handle), std::move(module_state_)};
     log::info("c2s.handed_over", "conn={} successor={} jid={}", id_, successor->id_,

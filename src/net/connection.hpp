@@ -31,9 +31,9 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/thread_pool.hpp>
 
 #include "base/expected.hpp"
+#include "net/blocking_pool.hpp"
 #include "net/runtime.hpp"
 #include "server/session.hpp"
 #include "server/session_registry.hpp"
@@ -70,7 +70,7 @@ class Connection final : public server::SessionHost, public std::enable_shared_f
 public:
     enum class Port { StartTls, DirectTls };
 
-    Connection(asio::ip::tcp::socket socket, Port port, Runtime& runtime, Worker& worker, asio::thread_pool& pool);
+    Connection(asio::ip::tcp::socket socket, Port port, Runtime& runtime, Worker& worker, BlockingPool& blocking);
     ~Connection() override;
 
     // On the worker's thread: registers with the worker, arms the deadline timer and starts reading.
@@ -110,6 +110,7 @@ private:
                                                                          std::shared_ptr<Connection> successor,
                                                                          std::uint32_t h);
 
+    asio::awaitable<std::string> route_presence(xml::Stanza stanza);
     asio::awaitable<bool> open();
     asio::awaitable<void> run();
     asio::awaitable<std::size_t> read_some();
@@ -144,7 +145,7 @@ private:
     Port port_;
     Runtime& runtime_;
     Worker& worker_;
-    asio::thread_pool& pool_;
+    BlockingPool& blocking_;
     Snapshot snapshot_;
     std::uint64_t id_;
     std::string address_;       // the peer's IP (the PROXY-protocol source when enabled)
@@ -158,7 +159,10 @@ private:
     std::string wire_;     // bytes waiting to be written (ciphertext once TLS is on)
     std::string writing_;  // bytes of the async_write in flight
     std::shared_ptr<SessionHandle> handle_;  // while this connection holds a bound session
-    server::IqReply pending_iq_;  // the IQ route() left to run (Action::Route)
+    server::IqReply pending_route_;  // what route() left to run (Action::Route): an IQ, a presence
+    // While it runs: deliveries wait here (in the awaiting frame), so they still reach the client after the
+    // reply, as when routing was synchronous; the session's end waits for it too.
+    std::string* held_ = nullptr;
     server::SessionState module_state_;
 
     Clock::time_point started_;

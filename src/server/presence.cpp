@@ -107,8 +107,9 @@ StanzaError internal_error()
 
 }  // namespace
 
-Presence::Presence(SessionRegistry& registry, const std::filesystem::path& data_dir)
+Presence::Presence(SessionRegistry& registry, const std::filesystem::path& data_dir, Blocking* blocking)
     : registry_(registry),
+      blocking_(blocking),
       roster_path_((data_dir / store::roster_file_name).string()),
       accounts_path_((data_dir / store::accounts_file_name).string())
 {
@@ -465,20 +466,41 @@ void Presence::push(const std::string& owner, const store::ItemUpdate& update)
 //---------------------------------------------------------------------------------------------------------
 // The roster module's requests (§2)
 
+// The request's handler waits (and its session with it) while the store is used on the blocking pool. Each
+// job is a named local, never a temporary inside the co_await expression (g++ 12 destroys that twice).
+
+asio::awaitable<void> Presence::off_thread(std::function<void()> job)
+{
+    if (!blocking_) {
+        job();
+        co_return;
+    }
+    co_await blocking_->run(std::move(job));
+}
+
 asio::awaitable<IqResult> Presence::roster_get(const Requester& session, std::optional<std::string_view> known_version,
                                                xml::Writer& reply)
 {
-    co_return get_roster(session, known_version, reply);
+    IqResult result;
+    std::function<void()> job = [&] { result = get_roster(session, known_version, reply); };
+    co_await off_thread(std::move(job));
+    co_return result;
 }
 
 asio::awaitable<IqResult> Presence::roster_set(const Requester& session, const RosterChange& change)
 {
-    co_return set_item(session, change);
+    IqResult result;
+    std::function<void()> job = [&] { result = set_item(session, change); };
+    co_await off_thread(std::move(job));
+    co_return result;
 }
 
 asio::awaitable<IqResult> Presence::roster_remove(const Requester& session, const xmpp::Jid& contact)
 {
-    co_return remove_item(session, contact);
+    IqResult result;
+    std::function<void()> job = [&] { result = remove_item(session, contact); };
+    co_await off_thread(std::move(job));
+    co_return result;
 }
 
 IqResult Presence::get_roster(const Requester& session, std::optional<std::string_view> known_version, xml::Writer& reply)

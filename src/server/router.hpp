@@ -33,9 +33,10 @@ struct RouteContext {
 
 class Router {
 public:
-    // `data_dir` holds the roster and account databases the presence component reads.
-    Router(SessionRegistry& registry, const std::filesystem::path& data_dir)
-        : registry_(registry), presence_(registry, data_dir)
+    // `data_dir` holds the roster and account databases the presence component reads; `blocking` (null:
+    // inline, for tests) is where it reads and writes them.
+    Router(SessionRegistry& registry, const std::filesystem::path& data_dir, Blocking* blocking = nullptr)
+        : registry_(registry), presence_(registry, data_dir, blocking)
     {
     }
 
