@@ -131,7 +131,7 @@ void Connection::start()
     socket_.non_blocking(true, ec);
     socket_.set_option(asio::ip::tcp::no_delay(true), ec);
     arm_timer();
-    asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->run(); }, log_exception);
+    run(shared_from_this());  // runs until its first wait
 }
 
 //---------------------------------------------------------------------------------------------------------
@@ -180,16 +180,17 @@ asio::awaitable<bool> Connection::read_proxy_header()
     }
 }
 
-// The opening: a PROXY header, the limit on connections per address, a direct TLS handshake. False: the
-// connection is over. Its frame is gone once it returns, so an idle connection holds only run()'s.
-asio::awaitable<bool> Connection::open()
+// The opening: a PROXY header, the limit on connections per address, a direct TLS handshake. No session
+// afterwards: the connection is over. Its frame is gone once it returns, so an idle connection holds only
+// run()'s.
+asio::awaitable<void> Connection::open()
 {
     const auto& config = *snapshot_.config;
-    if (config.c2s.proxy_protocol && !co_await read_proxy_header()) co_return false;
+    if (config.c2s.proxy_protocol && !co_await read_proxy_header()) co_return;
 
     if (!runtime_.limits().try_connect(address_)) {
         log::info("c2s.refused", "conn={} ip={} reason=max_connections_per_ip", id_, address_);
-        co_return false;
+        co_return;
     }
     counted_address_ = true;
     log::debug("c2s.connect", "conn={} ip={} port={}", id_, address_, port_ == Port::DirectTls ? "direct-tls" : "starttls");
@@ -197,43 +198,60 @@ asio::awaitable<bool> Connection::open()
     if (port_ == Port::DirectTls) {
         tls_ = std::make_unique<tls::Engine>(tls::Engine::server(snapshot_.tls, {.direct_tls = true}));
         if (!pending_.empty()) tls_->feed(std::exchange(pending_, {}));
-        if (!co_await tls_handshake()) co_return false;
+        if (!co_await tls_handshake()) co_return;
         create_session(tls_info());
         receive({});  // records that came with the client's Finished
     } else {
         create_session(std::nullopt);
         if (!pending_.empty()) receive(std::exchange(pending_, {}));
     }
-    co_return true;
 }
 
-// The connection's one coroutine, for its whole life (see connection.hpp). Flat on purpose: while idle it
-// is suspended in the async_wait below, and no nested frame is alive.
-asio::awaitable<void> Connection::run()
+// Writes what the session has to say; true if it also asks for an action that has to wait.
+bool Connection::wants_action()
 {
-    if (!co_await open()) co_return stop();
-    for (;;) {
-        pump();
-        const auto action = session_->action();
-        if (action != server::Session::Action::None && action != server::Session::Action::Close)
-            co_await carry_out_actions();
-        if (stopped_ || detached_) co_return;
-        // Input may have moved the deadline earlier (a session that just bound is pinged on a shorter clock).
-        if (deadline() < timer_.expiry()) arm_timer();
-        auto [ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, nothrow);
-        if (stopped_ || detached_) co_return;
-        if (ec) {
-            connection_lost();
-            continue;
+    pump();
+    const auto action = session_->action();
+    return action != server::Session::Action::None && action != server::Session::Action::Close;
+}
+
+// The connection's one coroutine, for its whole life (see connection.hpp and loop_task.hpp). Flat on
+// purpose: while idle it is suspended in readable() below, and no nested frame is alive; the opening and
+// the session's actions are Asio coroutines it awaits only while they run.
+LoopTask Connection::run(std::shared_ptr<Connection> /*self: kept in the frame*/)
+{
+    try {
+        for (;;) {
+            // One await of Asio coroutines, for the opening and for the session's actions: each co_await
+            // site costs its awaiter's bytes in this frame for the connection's whole life.
+            if (session_ && (stopped_ || detached_)) co_return;
+            if (!session_ || wants_action()) {
+                // Not a ?: inside the co_await expression: g++ 12 destroys such temporaries twice.
+                Awaited<void> step(socket_, session_ ? carry_out_actions() : open());
+                co_await step;
+                if (!session_) co_return stop();  // the opening failed
+                continue;
+            }
+            // Input may have moved the deadline earlier (a session that just bound is pinged on a shorter clock).
+            if (deadline() < timer_.expiry()) arm_timer();
+            const asio::error_code ec = co_await readable(socket_);
+            if (stopped_ || detached_) co_return;
+            if (ec) {
+                connection_lost();
+                continue;
+            }
+            const auto n = try_read();
+            if (!n) continue;
+            if (*n == 0) {
+                connection_lost();
+                continue;
+            }
+            if (closing_) continue;  // draining until the peer closes or the grace period ends
+            receive({read_buffer.data(), *n});
         }
-        const auto n = try_read();
-        if (!n) continue;
-        if (*n == 0) {
-            connection_lost();
-            continue;
-        }
-        if (closing_) continue;  // draining until the peer closes or the grace period ends
-        receive({read_buffer.data(), *n});
+    } catch (...) {
+        log_exception(std::current_exception());
+        stop();
     }
 }
 

@@ -3,7 +3,7 @@
 // One client connection on the connection's worker. Nothing else touches the socket: other sessions hand
 // stanzas over through the session's SessionHandle, which posts to this worker.
 //
-// One coroutine per connection, for its whole life (run()): it waits for readability with async_wait, reads
+// One coroutine per connection, for its whole life (run(), a LoopTask): it waits for readability with async_wait, reads
 // non-blocking into the worker's thread_local buffer (an idle connection holds no read buffer), feeds the
 // session and carries out the session's actions (STARTTLS, a blocking SASL step, a stanza whose handling
 // suspends, a resumption) before it reads again, so a session's stanzas are handled strictly in order. The
@@ -34,6 +34,7 @@
 
 #include "base/expected.hpp"
 #include "net/blocking_pool.hpp"
+#include "net/loop_task.hpp"
 #include "net/runtime.hpp"
 #include "server/session.hpp"
 #include "server/session_registry.hpp"
@@ -111,8 +112,9 @@ private:
                                                                          std::uint32_t h);
 
     asio::awaitable<std::string> route_presence(xml::Stanza stanza);
-    asio::awaitable<bool> open();
-    asio::awaitable<void> run();
+    asio::awaitable<void> open();
+    bool wants_action();
+    LoopTask run(std::shared_ptr<Connection> self);  // `self` keeps the connection alive while it runs
     asio::awaitable<std::size_t> read_some();
     asio::awaitable<bool> read_proxy_header();
     asio::awaitable<bool> tls_handshake();
