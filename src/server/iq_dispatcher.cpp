@@ -22,18 +22,17 @@ void open_result(xml::Writer& w, const xml::Stanza& iq)
 
 }  // namespace
 
-IqHandler inline_handler(InlineIqHandler handler)
-{
-    // The closure lives in the dispatcher's table, which outlives every call (see module_api.hpp).
-    return [handler = std::move(handler)](const IqRequest& request, xml::Writer& reply) -> asio::awaitable<IqResult> {
-        co_return handler(request, reply);
-    };
-}
-
 void IqDispatcher::add(std::string_view type, std::string_view ns, std::string_view name, Target target,
                        IqHandler handler, Visibility visible)
 {
-    handlers_[Key{type, ns, name}] = Entry{target, std::move(handler), visible};
+    handlers_[Key{type, ns, name}] = Entry{target, std::move(handler), {}, visible};
+    add_feature(ns, target, std::move(visible));
+}
+
+void IqDispatcher::add(std::string_view type, std::string_view ns, std::string_view name, Target target,
+                       InlineIqHandler handler, Visibility visible)
+{
+    handlers_[Key{type, ns, name}] = Entry{target, {}, std::move(handler), visible};
     add_feature(ns, target, std::move(visible));
 }
 
@@ -72,42 +71,94 @@ void IqDispatcher::on_tick(const Requester& session, std::chrono::system_clock::
         if (h.on_tick) h.on_tick(session, now, out);
 }
 
+const IqDispatcher::Entry* IqDispatcher::find(const xml::Stanza& iq, Target target, std::string& out) const
+{
+    const std::string_view type = iq.attr("type");
+    if (type == "result" || type == "error") return nullptr;
+    const auto fail = [&](StanzaErrorCondition condition, std::string text = {}) -> const Entry* {
+        xmpp::append_error_reply(out, iq, StanzaError::of(condition, std::move(text)));
+        return nullptr;
+    };
+    // RFC 6120 §8.2.3: an id, a known type, and exactly one child for get/set.
+    if (iq.attr("id").empty()) return fail(StanzaErrorCondition::BadRequest, "an IQ needs an id");
+    if (type != "get" && type != "set") return fail(StanzaErrorCondition::BadRequest, "unknown IQ type");
+    if (iq.root().child_count() != 1) return fail(StanzaErrorCondition::BadRequest, "get and set carry exactly one child");
+
+    const xml::Element payload = iq.root().first_child_element();
+    const auto it = handlers_.find(KeyView{type, payload.ns(), payload.name()});
+    if (it == handlers_.end() || !includes(it->second.target, target)) return fail(StanzaErrorCondition::ServiceUnavailable);
+    return &it->second;
+}
+
+namespace {
+
+void failed(const xml::Stanza& iq, const std::exception& e, IqResult& result)
+{
+    const xml::Element payload = iq.root().first_child_element();
+    log::error("iq.handler_failed", "ns={} name={} what={}", payload.ns(), payload.name(), log::quote(e.what()));
+    result = make_unexpected(StanzaError::of(StanzaErrorCondition::InternalServerError));
+}
+
+// A handler's error replaces everything it wrote.
+void settle(const xml::Stanza& iq, const IqResult& result, std::size_t start, std::string& out)
+{
+    if (result) return;
+    out.resize(start);
+    xmpp::append_error_reply(out, iq, result.error());
+}
+
+}  // namespace
+
+void IqDispatcher::run_inline(const Entry& entry, const IqRequest& request, std::string& out)
+{
+    const std::size_t start = out.size();
+    IqResult result;
+    try {
+        xml::Writer w(out);
+        open_result(w, request.stanza);
+        result = entry.inline_handler(request, w);
+        if (result) w.close_all();
+    } catch (const std::exception& e) {
+        failed(request.stanza, e, result);
+    }
+    settle(request.stanza, result, start, out);
+}
+
+bool IqDispatcher::answer_inline(const xml::Stanza& iq, const Requester& from, Target target,
+                                 std::chrono::system_clock::time_point now, std::string& out) const
+{
+    const std::size_t start = out.size();
+    const Entry* entry = find(iq, target, out);
+    if (!entry) return true;
+    if (!entry->inline_handler) {
+        out.resize(start);
+        return false;
+    }
+    run_inline(*entry, IqRequest{iq, iq.root().first_child_element(), from, target, now}, out);
+    return true;
+}
+
 IqReply IqDispatcher::dispatch(xml::Stanza iq, Requester from, Target target,
                                std::chrono::system_clock::time_point now) const
 {
     std::string out;
-    const std::string_view type = iq.attr("type");
-    if (type == "result" || type == "error") co_return out;
-    const auto fail = [&](StanzaErrorCondition condition, std::string text = {}) {
-        xmpp::append_error_reply(out, iq, StanzaError::of(condition, std::move(text)));
-        return std::move(out);
-    };
-    // RFC 6120 §8.2.3: an id, a known type, and exactly one child for get/set.
-    if (iq.attr("id").empty()) co_return fail(StanzaErrorCondition::BadRequest, "an IQ needs an id");
-    if (type != "get" && type != "set") co_return fail(StanzaErrorCondition::BadRequest, "unknown IQ type");
-    if (iq.root().child_count() != 1)
-        co_return fail(StanzaErrorCondition::BadRequest, "get and set carry exactly one child");
-
-    const xml::Element payload = iq.root().first_child_element();
-    const auto it = handlers_.find(KeyView{type, payload.ns(), payload.name()});
-    if (it == handlers_.end() || !includes(it->second.target, target))
-        co_return fail(StanzaErrorCondition::ServiceUnavailable);
-
+    const Entry* entry = find(iq, target, out);
+    if (!entry) co_return out;
+    const IqRequest request{iq, iq.root().first_child_element(), from, target, now};
+    if (entry->inline_handler) {
+        run_inline(*entry, request, out);
+        co_return out;
+    }
     IqResult result;
     try {
         xml::Writer w(out);
         open_result(w, iq);
-        const IqRequest request{iq, payload, from, target, now};
-        result = co_await it->second.handler(request, w);
+        result = co_await entry->handler(request, w);
         if (result) w.close_all();
     } catch (const std::exception& e) {
-        log::error("iq.handler_failed", "ns={} name={} what={}", payload.ns(), payload.name(), log::quote(e.what()));
-        result = make_unexpected(StanzaError::of(StanzaErrorCondition::InternalServerError));
+        failed(iq, e, result);
     }
-    if (!result) {
-        out.clear();
-        xmpp::append_error_reply(out, iq, result.error());
-    }
+    settle(iq, result, 0, out);
     co_return out;
 }
 

@@ -23,12 +23,18 @@ class IqDispatcher {
 public:
     void add(std::string_view type, std::string_view ns, std::string_view name, Target target, IqHandler handler,
              Visibility visible = {});
+    void add(std::string_view type, std::string_view ns, std::string_view name, Target target,
+             InlineIqHandler handler, Visibility visible = {});
     // A feature served without an IQ handler of its own (e.g. a stream feature, or disco itself).
     void add_feature(std::string_view ns, Target target, Visibility visible = {});
 
     // Answers an IQ addressed to the server or to the requester's account. An IQ result or error is never
     // answered. The dispatcher must outlive the awaiting; `from.jid` and what `from` points to as well.
     IqReply dispatch(xml::Stanza iq, Requester from, Target target, std::chrono::system_clock::time_point now) const;
+    // The same without a coroutine when that is possible: appends the reply to `out` and returns true if
+    // the IQ is refused, needs no answer or has an inline handler; false: dispatch() it.
+    bool answer_inline(const xml::Stanza& iq, const Requester& from, Target target,
+                       std::chrono::system_clock::time_point now, std::string& out) const;
 
     // The namespaces offered at `target` to this requester, sorted and unique.
     std::vector<std::string> features(Target target, const Requester& requester) const;
@@ -40,9 +46,13 @@ public:
 private:
     struct Entry {
         Target target;
-        IqHandler handler;
+        IqHandler handler;             // one of the two
+        InlineIqHandler inline_handler;
         Visibility visible;
     };
+    // The handler's entry, or null after appending the refusal to `out` (or nothing for a result or error).
+    const Entry* find(const xml::Stanza& iq, Target target, std::string& out) const;
+    static void run_inline(const Entry& entry, const IqRequest& request, std::string& out);
     struct Feature {
         std::string ns;
         Target target;

@@ -5,10 +5,11 @@
 // result with an xml::Writer, or returns a stanza error. It never sees a socket, a TLS object, the router
 // or another session.
 //
-// Handlers are awaitable: one may suspend (on the store, which runs off the I/O threads, on a timer, later
-// on a remote domain) and the session's later stanzas wait their turn; one that awaits nothing completes
-// inline, within the reading coroutine's turn. A handler that suspends must not keep references into
-// anything but its request, its reply writer and its own captures (the dispatcher outlives the call).
+// Handlers are awaitable (IqHandler): one may suspend (on the store, which runs off the I/O threads, on a
+// timer, later on a remote domain) and the session's later stanzas wait their turn. A handler that never
+// suspends is registered as an InlineIqHandler and answered inline, with no coroutine at all. A handler
+// that suspends must not keep references into anything but its request, its reply writer and its own
+// captures (the dispatcher outlives the call).
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -84,9 +85,10 @@ struct IqRequest {
 using IqResult = expected<void, xmpp::StanzaError>;
 // Writes the children of <iq type='result'> (nothing for an empty result) or returns the error.
 using IqHandler = std::function<asio::awaitable<IqResult>(const IqRequest& request, xml::Writer& reply)>;
-// A handler that never suspends (most of them: an HMAC, a lookup in memory), made an IqHandler.
+// A handler that never suspends (most of them: an HMAC, a lookup in memory). Registered as such, it is
+// answered inline, without a coroutine: the task that completes inline when nothing is awaited.
 using InlineIqHandler = std::function<IqResult(const IqRequest& request, xml::Writer& reply)>;
-IqHandler inline_handler(InlineIqHandler handler);
+inline InlineIqHandler inline_handler(InlineIqHandler handler) { return handler; }
 // An item as a client asks for it in a roster set (RFC 6121 §2.3), already validated.
 struct RosterChange {
     xmpp::Jid jid;  // bare

@@ -117,6 +117,30 @@ TEST_SUITE("server")
         CHECK(f.run("<iq type='get' id='11'><query xmlns='urn:test'/></iq>").find("type='result'") != std::string::npos);
     }
 
+    TEST_CASE("dispatcher answers inline handlers and refusals without a coroutine, leaves awaitable ones")
+    {
+        Fixture f;
+        f.dispatcher.add("get", "urn:test:async", "q", Target::Server,
+                         [](const IqRequest&, xml::Writer& w) -> asio::awaitable<IqResult> {
+                             w.open("q").attr("xmlns", "urn:test:async").close();
+                             co_return IqResult{};
+                         });
+        std::string out = "before";
+        CHECK(f.dispatcher.answer_inline(iq("<iq type='get' id='1'><query xmlns='urn:test' echo='x'/></iq>"),
+                                         f.requester, Target::Server, {}, out));
+        CHECK(out == "before<iq type='result' id='1'><query xmlns='urn:test'>x</query></iq>");
+        out.clear();
+        CHECK(f.dispatcher.answer_inline(iq("<iq type='get' id='2'><nope xmlns='urn:none'/></iq>"), f.requester,
+                                         Target::Server, {}, out));
+        CHECK(out.find("<service-unavailable") != std::string::npos);
+        out.clear();
+        const xml::Stanza async = iq("<iq type='get' id='3'><q xmlns='urn:test:async'/></iq>");
+        CHECK_FALSE(f.dispatcher.answer_inline(async, f.requester, Target::Server, {}, out));
+        CHECK(out.empty());
+        CHECK(f.run("<iq type='get' id='3'><q xmlns='urn:test:async'/></iq>") ==
+              "<iq type='result' id='3'><q xmlns='urn:test:async'/></iq>");
+    }
+
     TEST_CASE("dispatcher derives features from the table, by target and visibility")
     {
         Fixture f;
