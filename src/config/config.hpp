@@ -74,7 +74,18 @@ struct LimitsConfig {
     std::chrono::seconds idle_timeout{600};
     std::uint32_t max_connections_per_ip = 20;
     std::uint32_t max_auth_failures_per_minute = 5;
+    // What waits for one client (outbox and XEP-0198 queue, also while detached): deliveries beyond
+    // either bound bounce to their senders with resource-constraint.
     std::uint32_t max_outbox_bytes = 1048576;
+    std::uint32_t max_queued_stanzas = 10000;
+    // A client whose outbox stays full this long (it reads nothing) is disconnected.
+    std::chrono::seconds outbox_stall_timeout{60};
+    // Deliveries handed to a session's worker and not yet taken into its outbox.
+    std::uint32_t max_pending_delivery_bytes = 4194304;
+    std::uint32_t max_pending_deliveries = 10000;
+    // Each session's inbound bytes (ejabberd's shaper): a sustained rate and a burst; 0 = unlimited.
+    std::uint32_t max_inbound_bytes_per_second = 2097152;
+    std::uint32_t inbound_burst_bytes = 2097152;
     std::uint32_t max_resources_per_account = 10;
     std::chrono::seconds sm_resume_timeout{300};  // XEP-0198: how long a dropped session waits to be resumed
 

@@ -40,13 +40,22 @@ namespace detail {
 // Owns the suspended frame until it is resumed.
 class Resumer {
 public:
+    Resumer() = default;
     explicit Resumer(std::coroutine_handle<> frame) noexcept : frame_(frame) {}
     Resumer(Resumer&& other) noexcept : frame_(std::exchange(other.frame_, {})) {}
-    Resumer& operator=(Resumer&&) = delete;
+    Resumer& operator=(Resumer&& other) noexcept
+    {
+        if (this != &other) {
+            if (frame_) frame_.destroy();
+            frame_ = std::exchange(other.frame_, {});
+        }
+        return *this;
+    }
     ~Resumer()
     {
         if (frame_) frame_.destroy();
     }
+    explicit operator bool() const noexcept { return static_cast<bool>(frame_); }
     void resume() { std::exchange(frame_, {}).resume(); }
 
 private:
@@ -75,6 +84,20 @@ private:
 };
 
 inline Readable readable(asio::ip::tcp::socket& socket) { return Readable(socket); }
+
+// co_await parked(slot): suspends until whoever holds `slot` resumes it (or destroys it).
+class Parked {
+public:
+    explicit Parked(detail::Resumer& slot) : slot_(slot) {}
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> frame) noexcept { slot_ = detail::Resumer(frame); }
+    void await_resume() const noexcept {}
+
+private:
+    detail::Resumer& slot_;
+};
+
+inline Parked parked(detail::Resumer& slot) { return Parked(slot); }
 
 template <class T>
 class Awaited {
