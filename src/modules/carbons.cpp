@@ -72,13 +72,13 @@ void register_carbons(server::IqDispatcher& dispatcher, server::Hooks& hooks)
 {
     for (const auto& [name, enabled] : {std::pair{"enable", true}, std::pair{"disable", false}}) {
         dispatcher.add("set", xmpp::ns::carbons, name, server::Target::Both,
-                       [enabled = enabled](const server::IqRequest& request, xml::Writer&) -> server::IqResult {
+                       server::inline_handler([enabled = enabled](const server::IqRequest& request, xml::Writer&) -> server::IqResult {
                            if (!request.from.account)
                                return make_unexpected(
                                    xmpp::StanzaError::of(xmpp::StanzaErrorCondition::ServiceUnavailable));
                            request.from.account->set_carbons(request.from, enabled);
                            return {};
-                       });
+                       }));
     }
     hooks.add(server::StanzaHooks{.on_deliver = copy});
 }

@@ -17,7 +17,7 @@ void register_disco(server::IqDispatcher& dispatcher)
 {
     const server::IqDispatcher* table = &dispatcher;
     dispatcher.add("get", xmpp::ns::disco_info, "query", Target::Both,
-                   [table](const IqRequest& request, xml::Writer& reply) -> IqResult {
+                   server::inline_handler([table](const IqRequest& request, xml::Writer& reply) -> IqResult {
                        if (!request.payload.attr("node").empty())
                            return make_unexpected(xmpp::StanzaError::of(xmpp::StanzaErrorCondition::ItemNotFound));
                        reply.open("query").attr("xmlns", xmpp::ns::disco_info);
@@ -29,14 +29,14 @@ void register_disco(server::IqDispatcher& dispatcher)
                            reply.open("feature").attr("var", feature).close();
                        reply.close();
                        return {};
-                   });
+                   }));
     dispatcher.add("get", xmpp::ns::disco_items, "query", Target::Both,
-                   [](const IqRequest& request, xml::Writer& reply) -> IqResult {
+                   server::inline_handler([](const IqRequest& request, xml::Writer& reply) -> IqResult {
                        if (!request.payload.attr("node").empty())
                            return make_unexpected(xmpp::StanzaError::of(xmpp::StanzaErrorCondition::ItemNotFound));
                        reply.open("query").attr("xmlns", xmpp::ns::disco_items).close();
                        return {};
-                   });
+                   }));
 }
 
 }  // namespace tern::modules

@@ -365,23 +365,23 @@ void register_extdisco(server::IqDispatcher& dispatcher, server::Hooks& hooks, c
         const server::Visibility visible = [services](const Requester& r) { return services->any_allowed(r.jid); };
         for (const std::string_view ns : {xmpp::ns::extdisco_2, xmpp::ns::extdisco_1, xmpp::ns::extdisco_0}) {
             dispatcher.add("get", ns, "services", Target::Server,
-                           [services, ns](const IqRequest& request, xml::Writer& reply) {
+                           server::inline_handler([services, ns](const IqRequest& request, xml::Writer& reply) {
                                return services->handle_services(ns, request, reply);
-                           },
+                           }),
                            visible);
         }
         // <credentials/> came with version 0.5 of the XEP (namespace :1).
         for (const std::string_view ns : {xmpp::ns::extdisco_2, xmpp::ns::extdisco_1}) {
             dispatcher.add("get", ns, "credentials", Target::Server,
-                           [services, ns](const IqRequest& request, xml::Writer& reply) {
+                           server::inline_handler([services, ns](const IqRequest& request, xml::Writer& reply) {
                                return services->handle_credentials(ns, request, reply);
-                           },
+                           }),
                            visible);
         }
         dispatcher.add("get", xmpp::ns::extdisco_v01, "stun", Target::Server,
-                       [services](const IqRequest& request, xml::Writer& reply) {
+                       server::inline_handler([services](const IqRequest& request, xml::Writer& reply) {
                            return services->handle_stun(request, reply);
-                       },
+                       }),
                        visible);
     }
     // Also when the new configuration has no services left: sessions learn of the removals.

@@ -7,7 +7,7 @@ namespace tern::modules {
 void register_ping(server::IqDispatcher& dispatcher)
 {
     dispatcher.add("get", xmpp::ns::ping, "ping", server::Target::Both,
-                   [](const server::IqRequest&, xml::Writer&) -> server::IqResult { return {}; });
+                   server::inline_handler([](const server::IqRequest&, xml::Writer&) -> server::IqResult { return {}; }));
 }
 
 }  // namespace tern::modules

@@ -50,24 +50,24 @@ void write_address(xml::Writer& reply, std::string_view ns, const IqRequest& req
 void register_sic(server::IqDispatcher& dispatcher)
 {
     constexpr Target target = Target::Both | Target::OtherAccount;
-    dispatcher.add("get", xmpp::ns::sic_1, "address", target, [](const IqRequest& request, xml::Writer& reply) {
+    dispatcher.add("get", xmpp::ns::sic_1, "address", target, server::inline_handler([](const IqRequest& request, xml::Writer& reply) {
         if (auto ok = check(request); !ok) return ok;
         write_address(reply, xmpp::ns::sic_1, request);
         return IqResult{};
-    });
+    }));
     // Version 0.1 (2010) asked with <ip/> and answered with the address as its text. Clients that ask version 0
     // with <address/> (as for version 1) get what ejabberd's mod_sic and Prosody's community mod_sic answer:
     // the version 1 children, in the version 0 namespace.
-    dispatcher.add("get", xmpp::ns::sic_0, "ip", target, [](const IqRequest& request, xml::Writer& reply) {
+    dispatcher.add("get", xmpp::ns::sic_0, "ip", target, server::inline_handler([](const IqRequest& request, xml::Writer& reply) {
         if (auto ok = check(request); !ok) return ok;
         reply.open("ip").attr("xmlns", xmpp::ns::sic_0).text(request.from.address).close();
         return IqResult{};
-    });
-    dispatcher.add("get", xmpp::ns::sic_0, "address", target, [](const IqRequest& request, xml::Writer& reply) {
+    }));
+    dispatcher.add("get", xmpp::ns::sic_0, "address", target, server::inline_handler([](const IqRequest& request, xml::Writer& reply) {
         if (auto ok = check(request); !ok) return ok;
         write_address(reply, xmpp::ns::sic_0, request);
         return IqResult{};
-    });
+    }));
 }
 
 }  // namespace tern::modules

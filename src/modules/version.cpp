@@ -8,12 +8,12 @@ void register_version(server::IqDispatcher& dispatcher, const config::Config& co
 {
     if (config.server.hide_version) return;
     dispatcher.add("get", xmpp::ns::version, "query", server::Target::Server,
-                   [](const server::IqRequest&, xml::Writer& reply) -> server::IqResult {
+                   server::inline_handler([](const server::IqRequest&, xml::Writer& reply) -> server::IqResult {
                        reply.open("query").attr("xmlns", xmpp::ns::version);
                        reply.leaf("name", "tern").leaf("version", TERN_VERSION);
                        reply.close();
                        return {};
-                   });
+                   }));
 }
 
 }  // namespace tern::modules

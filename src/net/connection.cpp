@@ -52,11 +52,6 @@ store::AccountStore* thread_store(const std::filesystem::path& path)
     return &*store;
 }
 
-asio::awaitable<sasl::Step> run_blocking(std::function<sasl::Step()> job)
-{
-    co_return job();
-}
-
 void log_exception(std::exception_ptr error)
 {
     if (!error) return;
@@ -103,13 +98,13 @@ void SessionHandle::set_owner(std::weak_ptr<Connection> owner)
 
 //---------------------------------------------------------------------------------------------------------
 
-Connection::Connection(asio::ip::tcp::socket socket, Port port, Runtime& runtime, Worker& worker, asio::thread_pool& pool)
+Connection::Connection(asio::ip::tcp::socket socket, Port port, Runtime& runtime, Worker& worker, BlockingPool& blocking)
     : socket_(std::move(socket)),
       timer_(socket_.get_executor()),
       port_(port),
       runtime_(runtime),
       worker_(worker),
-      pool_(pool),
+      blocking_(blocking),
       snapshot_(runtime.snapshot()),
       id_(next_connection_id.fetch_add(1, std::memory_order_relaxed)),
       shaper_(snapshot_.config->limits.max_inbound_bytes_per_second, snapshot_.config->limits.inbound_burst_bytes,
@@ -145,7 +140,7 @@ void Connection::start()
     socket_.non_blocking(true, ec);
     socket_.set_option(asio::ip::tcp::no_delay(true), ec);
     arm_timer();
-    asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->open(); }, log_exception);
+    run(shared_from_this());  // runs until its first wait
 }
 
 //---------------------------------------------------------------------------------------------------------
@@ -195,14 +190,17 @@ asio::awaitable<bool> Connection::read_proxy_header()
     }
 }
 
+// The opening: a PROXY header, the limit on connections per address, a direct TLS handshake. No session
+// afterwards: the connection is over. Its frame is gone once it returns, so an idle connection holds only
+// run()'s.
 asio::awaitable<void> Connection::open()
 {
     const auto& config = *snapshot_.config;
-    if (config.c2s.proxy_protocol && !co_await read_proxy_header()) co_return stop();
+    if (config.c2s.proxy_protocol && !co_await read_proxy_header()) co_return;
 
     if (!runtime_.limits().try_connect(address_)) {
         log::info("c2s.refused", "conn={} ip={} reason=max_connections_per_ip", id_, address_);
-        co_return stop();
+        co_return;
     }
     counted_address_ = true;
     log::debug("c2s.connect", "conn={} ip={} port={}", id_, address_, port_ == Port::DirectTls ? "direct-tls" : "starttls");
@@ -210,63 +208,70 @@ asio::awaitable<void> Connection::open()
     if (port_ == Port::DirectTls) {
         tls_ = std::make_unique<tls::Engine>(tls::Engine::server(snapshot_.tls, {.direct_tls = true}));
         if (!pending_.empty()) tls_->feed(std::exchange(pending_, {}));
-        if (!co_await tls_handshake()) co_return stop();
+        if (!co_await tls_handshake()) co_return;
         create_session(tls_info());
         receive({});  // records that came with the client's Finished
     } else {
         create_session(std::nullopt);
         if (!pending_.empty()) receive(std::exchange(pending_, {}));
     }
-    co_await carry_out_actions();
-    wait_readable();
 }
 
-// The stream from here on is read by callbacks (see connection.hpp).
-void Connection::wait_readable()
+// Writes what the session has to say; true if it also asks for an action that has to wait.
+bool Connection::wants_action()
 {
-    reading_paused_ = false;
-    if (stopped_ || detached_) return;
-    if (read_after_ > Clock::now()) {
-        // Over the inbound rate: not reading is the backpressure; the timer resumes reading.
-        reading_paused_ = true;
-        if (read_after_ < timer_.expiry()) arm_timer();
-        return;
-    }
-    // Input may have moved the deadline earlier (a session that just bound is pinged on a shorter clock).
-    if (deadline() < timer_.expiry()) arm_timer();
-    socket_.async_wait(asio::ip::tcp::socket::wait_read,
-                       [self = shared_from_this()](const asio::error_code& ec) { self->on_readable(ec); });
-}
-
-void Connection::on_readable(const asio::error_code& ec)
-{
-    if (stopped_ || detached_) return;
-    if (ec) return connection_lost();
-    const auto n = try_read();
-    if (!n) return wait_readable();
-    if (*n == 0) return connection_lost();
-    if (closing_) return wait_readable();  // draining until the peer closes or the grace period ends
-    receive({read_buffer.data(), *n});
-    if (stopped_ || detached_) return;
     pump();
     note_queue();  // acknowledgements may have emptied the XEP-0198 queue
-    switch (session_->action()) {
-    case server::Session::Action::StartTls:
-    case server::Session::Action::RunBlocking:
-    case server::Session::Action::Resume:
-        asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->run_actions(); },
-                       log_exception);
-        return;
-    case server::Session::Action::None:
-    case server::Session::Action::Close:
-        return wait_readable();
-    }
+    const auto action = session_->action();
+    return action != server::Session::Action::None && action != server::Session::Action::Close;
 }
 
-asio::awaitable<void> Connection::run_actions()
+// The connection's one coroutine, for its whole life (see connection.hpp and loop_task.hpp). Flat on
+// purpose: while idle it is suspended in readable() below, and no nested frame is alive; the opening and
+// the session's actions are Asio coroutines it awaits only while they run.
+LoopTask Connection::run(std::shared_ptr<Connection> /*self: kept in the frame*/)
 {
-    co_await carry_out_actions();
-    wait_readable();
+    try {
+        for (;;) {
+            // One await of Asio coroutines, for the opening and for the session's actions: each co_await
+            // site costs its awaiter's bytes in this frame for the connection's whole life.
+            if (session_ && (stopped_ || detached_)) co_return;
+            if (!session_ || wants_action()) {
+                // Not a ?: inside the co_await expression: g++ 12 destroys such temporaries twice.
+                Awaited<void> step(socket_, session_ ? carry_out_actions() : open());
+                co_await step;
+                if (!session_) co_return stop();  // the opening failed
+                continue;
+            }
+            if (read_after_ > Clock::now()) {
+                // Over the inbound rate: not reading is the backpressure; the timer resumes reading.
+                reading_paused_ = true;
+                if (read_after_ < timer_.expiry()) arm_timer();
+                co_await parked(paused_);
+                reading_paused_ = false;
+                continue;
+            }
+            // Input may have moved the deadline earlier (a session that just bound is pinged on a shorter clock).
+            if (deadline() < timer_.expiry()) arm_timer();
+            const asio::error_code ec = co_await readable(socket_);
+            if (stopped_ || detached_) co_return;
+            if (ec) {
+                connection_lost();
+                continue;
+            }
+            const auto n = try_read();
+            if (!n) continue;
+            if (*n == 0) {
+                connection_lost();
+                continue;
+            }
+            if (closing_) continue;  // draining until the peer closes or the grace period ends
+            receive({read_buffer.data(), *n});
+        }
+    } catch (...) {
+        log_exception(std::current_exception());
+        stop();
+    }
 }
 
 void Connection::receive(std::string_view bytes)
@@ -300,9 +305,33 @@ asio::awaitable<void> Connection::carry_out_actions()
             receive({});  // records that came with the client's Finished
             break;
         case server::Session::Action::RunBlocking: {
-            auto job = session_->take_blocking_job();
-            sasl::Step step = co_await asio::co_spawn(pool_, run_blocking(std::move(job)), asio::use_awaitable);
+            // Named, not a temporary in the co_await expression: g++ 12 destroyed that one twice.
+            sasl::Step step;
+            std::function<void()> job = [&step, sasl_job = session_->take_blocking_job()] { step = sasl_job(); };
+            co_await blocking_.run(std::move(job));
             session_->blocking_done(std::move(step));
+            break;
+        }
+        case server::Session::Action::Route: {
+            // The dispatcher and its handlers stay alive through a reload while the handler runs.
+            const Snapshot snapshot = snapshot_;
+            server::Envelopes held;
+            held_ = &held;
+            held_bytes_ = 0;
+            server::Envelopes reply;
+            if (pending_iq_.valid()) {
+                if (auto answer = co_await std::exchange(pending_iq_, {})) reply.push_back(std::move(*answer));
+            } else {
+                reply = co_await std::exchange(pending_presence_, {});
+            }
+            held_ = nullptr;
+            if (stopped_) {  // the connection ended meanwhile (see stop())
+                for (const auto& stanza : held) accept_delivery(stanza);  // bounces
+                co_return end_session();
+            }
+            if (!reply.empty()) session_->deliver(reply);
+            for (const auto& stanza : held) accept_delivery(stanza);
+            session_->routed();
             break;
         }
         case server::Session::Action::Resume: {
@@ -458,11 +487,17 @@ void Connection::arm_timer()
     });
 }
 
+void Connection::resume_reading()
+{
+    if (!paused_) return;
+    asio::post(socket_.get_executor(), [loop = std::move(paused_)]() mutable { loop.resume(); });
+}
+
 void Connection::on_timer()
 {
     if (stopped_) return;
     const auto now = Clock::now();
-    if (reading_paused_ && now >= read_after_) wait_readable();
+    if (reading_paused_ && now >= read_after_) resume_reading();
     if (now >= deadline()) on_deadline();
     arm_timer();
 }
@@ -527,6 +562,7 @@ void Connection::connection_lost()
 void Connection::detach()
 {
     detached_ = true;
+    resume_reading();  // a parked loop sees detached_ and ends
     detached_until_ = Clock::now() + session_->resume_timeout();
     asio::error_code ec;
     socket_.close(ec);
@@ -547,11 +583,14 @@ void Connection::stop()
 {
     if (stopped_) return;
     stopped_ = true;
+    resume_reading();  // a parked loop sees stopped_ and ends
     asio::error_code ec;
     socket_.close(ec);
     timer_.cancel();
     settle_auth(false);
-    if (session_) end_session();
+    // A stanza still being routed may touch the session's module state on the blocking pool: the session's
+    // end waits for it (carry_out_actions).
+    if (session_ && !held_) end_session();
     if (counted_address_) runtime_.limits().disconnected(address_);
     log::debug("c2s.disconnect", "conn={} ip={} jid={}", id_, address_,
                session_ && session_->authenticated() ? log::quote(session_->jid().str()) : std::string("-"));
@@ -567,7 +606,11 @@ void Connection::end_session()
     if (!handle_) return;
     runtime_.registry().unbind(session_->jid(), handle_.get());
     if (session_->resumable()) runtime_.resumptions().remove(session_->sm_id(), handle_.get());
-    runtime_.router().session_ended({session_->jid(), address_, port_number_, &module_state_, handle_.get()});
+    // The unavailable broadcast reads the roster: on the blocking pool, the connection kept alive meanwhile.
+    asio::post(blocking_.pool(), [self = shared_from_this(), handle = handle_] {
+        self->runtime_.router().session_ended(
+            {self->session_->jid(), self->address_, self->port_number_, &self->module_state_, handle.get()});
+    });
     handle_.reset();
     auto bounces = server::bounces(session_->take_unacked());
     if (bounces.empty()) return;
@@ -648,13 +691,33 @@ server::BindOutcome Connection::bind(const xmpp::Jid& full_jid)
     return result.outcome;
 }
 
-void Connection::route(xml::Stanza&& stanza)
+bool Connection::route(xml::Stanza&& stanza)
 {
+    if (stanza.name() == "presence") {
+        // RFC 6121 presence reads and writes the roster store: the session waits while that runs on the pool.
+        pending_presence_ = route_presence(std::move(stanza));
+        return false;
+    }
     server::Envelopes reply;
     const server::Requester sender{session_->jid(), address_, port_number_, &module_state_, handle_.get()};
-    runtime_.router().route(std::move(stanza), {sender, *snapshot_.session, *snapshot_.iq,
-                                                std::chrono::system_clock::now(), reply, snapshot_.hooks.get()});
-    if (!reply.empty()) session_->deliver(reply);
+    runtime_.router().route(std::move(stanza), {sender, *snapshot_.session, *snapshot_.iq, std::chrono::system_clock::now(),
+                                                reply, pending_iq_, snapshot_.hooks.get()});
+    session_->deliver(reply);
+    return !pending_iq_.valid();
+}
+
+asio::awaitable<server::Envelopes> Connection::route_presence(xml::Stanza stanza)
+{
+    const Snapshot snapshot = snapshot_;
+    const server::Requester sender{session_->jid(), address_, port_number_, &module_state_, handle_.get()};
+    server::Envelopes reply;
+    std::function<void()> job = [&] {
+        server::IqReply none;  // presence leaves nothing pending
+        runtime_.router().route(std::move(stanza), {sender, *snapshot.session, *snapshot.iq,
+                                                    std::chrono::system_clock::now(), reply, none, snapshot.hooks.get()});
+    };
+    co_await blocking_.run(std::move(job));
+    co_return reply;
 }
 
 void Connection::enable_resumption(std::string_view id)
@@ -675,6 +738,13 @@ bool Connection::post_deliver(server::Envelope& stanza)
     asio::post(socket_.get_executor(), [self = shared_from_this(), stanza = std::move(stanza)] {
         self->pending_bytes_.fetch_sub(stanza.bytes().size(), std::memory_order_relaxed);
         self->pending_stanzas_.fetch_sub(1, std::memory_order_relaxed);
+        // Held while a stanza of this session is routed (connection.hpp), within the outbox bound.
+        if (self->held_ && !self->stopped_ &&
+            self->held_bytes_ + stanza.bytes().size() <= self->snapshot_.config->limits.max_outbox_bytes) {
+            self->held_bytes_ += stanza.bytes().size();
+            self->held_->push_back(std::move(stanza));
+            return;
+        }
         self->accept_delivery(stanza);
     });
     return true;
@@ -764,6 +834,11 @@ asio::awaitable<expected<Connection::Handover, server::ResumeFailure>> Connectio
     // Deliveries posted here before the switch are ahead of this in the worker's queue: let them land in
     // the session's queue before it moves.
     co_await asio::post(socket_.get_executor(), asio::use_awaitable);
+    // A stanza of this session still being routed on the blocking pool uses its module state: let it end.
+    while (held_) {
+        asio::steady_timer wait(socket_.get_executor(), std::chrono::milliseconds(1));
+        co_await wait.async_wait(nothrow);
+    }
 
     Handover handover{session_->take_resume_state(h), std::move(handle), std::move(module_state_)};
     log::info("c2s.handed_over", "conn={} successor={} jid={}", id_, successor->id_,

@@ -3,11 +3,13 @@
 // One client connection on the connection's worker. Nothing else touches the socket: other sessions hand
 // stanzas over through the session's SessionHandle, which posts to this worker.
 //
-// An idle connection holds no coroutine, only two small pending operations: a wait for readability and a
-// wait on its one deadline timer, each a callback holding a reference to the connection. A coroutine runs
-// only for what has to wait in the middle of handling input (the opening: PROXY header and direct TLS
-// handshake; STARTTLS, a blocking SASL step, a resumption), and writes are an async_write chain that ends
-// when the wire is drained.
+// One coroutine per connection, for its whole life (run(), a LoopTask): it waits for readability with async_wait, reads
+// non-blocking into the worker's thread_local buffer (an idle connection holds no read buffer), feeds the
+// session and carries out the session's actions (STARTTLS, a blocking SASL step, a stanza whose handling
+// suspends, a resumption) before it reads again, so a session's stanzas are handled strictly in order. The
+// loop is flat: while idle only its own frame is alive. Beside it there is one long-lived deadline timer (a
+// callback; never a timer raced against each read), and writes are an async_write chain that ends when the
+// wire is drained. Deliveries from other sessions are posted to this worker and only append to the output.
 //
 // XEP-0198 resumption. A bound session is known to the rest of the server by its SessionHandle, not by the
 // connection. When the TCP connection of a resumable session drops, the Connection stays alive without its
@@ -31,9 +33,10 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/thread_pool.hpp>
 
 #include "base/expected.hpp"
+#include "net/blocking_pool.hpp"
+#include "net/loop_task.hpp"
 #include "net/runtime.hpp"
 #include "server/shaper.hpp"
 #include "server/delivery_queue.hpp"
@@ -72,7 +75,7 @@ class Connection final : public server::SessionHost, public std::enable_shared_f
 public:
     enum class Port { StartTls, DirectTls };
 
-    Connection(asio::ip::tcp::socket socket, Port port, Runtime& runtime, Worker& worker, asio::thread_pool& pool);
+    Connection(asio::ip::tcp::socket socket, Port port, Runtime& runtime, Worker& worker, BlockingPool& blocking);
     ~Connection() override;
 
     // On the worker's thread: registers with the worker, arms the deadline timer and starts reading.
@@ -90,7 +93,7 @@ public:
     bool auth_allowed() override;
     void auth_failed() override;
     server::BindOutcome bind(const xmpp::Jid& full_jid) override;
-    void route(xml::Stanza&& stanza) override;
+    bool route(xml::Stanza&& stanza) override;
     void enable_resumption(std::string_view id) override;
 
     // Any thread (through SessionHandle): hand the work to this connection's worker. False, the stanza
@@ -115,15 +118,15 @@ private:
                                                                          std::shared_ptr<Connection> successor,
                                                                          std::uint32_t h);
 
+    asio::awaitable<server::Envelopes> route_presence(xml::Stanza stanza);
     asio::awaitable<void> open();
-    asio::awaitable<void> run_actions();
+    bool wants_action();
+    LoopTask run(std::shared_ptr<Connection> self);  // `self` keeps the connection alive while it runs
     asio::awaitable<std::size_t> read_some();
     asio::awaitable<bool> read_proxy_header();
     asio::awaitable<bool> tls_handshake();
     asio::awaitable<void> carry_out_actions();
     std::optional<std::size_t> try_read();
-    void wait_readable();
-    void on_readable(const asio::error_code& ec);
     void receive(std::string_view bytes);
     void create_session(std::optional<server::TlsInfo> tls);
     server::TlsInfo tls_info() const;
@@ -157,7 +160,7 @@ private:
     Port port_;
     Runtime& runtime_;
     Worker& worker_;
-    asio::thread_pool& pool_;
+    BlockingPool& blocking_;
     Snapshot snapshot_;
     std::uint64_t id_;
     std::string address_;       // the peer's IP (the PROXY-protocol source when enabled)
@@ -175,12 +178,21 @@ private:
     server::Shaper shaper_;
     Clock::time_point read_after_{};
     bool reading_paused_ = false;
+    detail::Resumer paused_;  // the loop, parked while reading is paused
+    void resume_reading();    // posts the parked loop's resumption
     server::OutboxStall stall_;
     // Deliveries posted to this worker and not yet accepted (any thread adds, the worker subtracts).
     const server::QueueBound pending_bound_;
     std::atomic<std::size_t> pending_bytes_{0};
     std::atomic<std::size_t> pending_stanzas_{0};
     std::shared_ptr<SessionHandle> handle_;  // while this connection holds a bound session
+    // What route() left to run (Action::Route): an IQ, or a presence stanza on the blocking pool.
+    server::IqReply pending_iq_;
+    asio::awaitable<server::Envelopes> pending_presence_;
+    // While it runs: deliveries wait here (in the awaiting frame), so they still reach the client after the
+    // reply, as when routing was synchronous; the session's end waits for it too.
+    server::Envelopes* held_ = nullptr;
+    std::size_t held_bytes_ = 0;
     server::SessionState module_state_;
 
     Clock::time_point started_;

@@ -10,6 +10,7 @@
 
 #include "config/config.hpp"
 #include "server/address_limits.hpp"
+#include "server/blocking.hpp"
 #include "server/hooks.hpp"
 #include "server/iq_dispatcher.hpp"
 #include "server/resumption_table.hpp"
@@ -32,12 +33,12 @@ struct Snapshot {
 
 class Runtime {
 public:
-    Runtime(Snapshot initial, std::filesystem::path accounts_path)
+    Runtime(Snapshot initial, std::filesystem::path accounts_path, server::Blocking& blocking)
         : snapshot_(std::move(initial)),
           accounts_path_(std::move(accounts_path)),
           registry_(snapshot_.config->limits.max_resources_per_account),
           limits_(snapshot_.config->limits.max_connections_per_ip, snapshot_.config->limits.max_auth_failures_per_minute),
-          router_(registry_, accounts_path_.parent_path())
+          router_(registry_, accounts_path_.parent_path(), &blocking)
     {
     }
 

@@ -138,8 +138,10 @@ struct Server::Impl {
     std::string config_path;
 
     std::string sasl_secret;  // data_dir/sasl_secret, read once: data_dir cannot change on reload
+    // Blocking work: every SQLite call (account lookups of logins, rosters, presence) and PBKDF2 of PLAIN
+    // logins. A few threads more than cores: a job may wait out the store's busy timeout.
+    BlockingPool blocking{4};
     std::unique_ptr<Runtime> runtime;
-    asio::thread_pool pool{2};  // blocking work: PBKDF2 of PLAIN logins
     // Declared before `main`, so they outlive it: an accept still pending on `main` at shutdown holds a socket
     // of a worker's context, which destroying `main` destroys.
     std::vector<std::unique_ptr<Worker>> workers;
@@ -183,7 +185,7 @@ expected<void, std::string> Server::Impl::prepare()
 
     auto snapshot = make_snapshot(config, nullptr, sasl_secret);
     if (!snapshot) return make_unexpected(snapshot.error());
-    runtime = std::make_unique<Runtime>(std::move(*snapshot), accounts);
+    runtime = std::make_unique<Runtime>(std::move(*snapshot), accounts, blocking);
     return {};
 }
 
@@ -220,7 +222,7 @@ asio::awaitable<void> Server::Impl::accept_loop(asio::ip::tcp::acceptor& accepto
             co_await backoff.async_wait(nothrow);
             continue;
         }
-        auto connection = std::make_shared<Connection>(std::move(socket), port, *runtime, worker, pool);
+        auto connection = std::make_shared<Connection>(std::move(socket), port, *runtime, worker, blocking);
         asio::post(worker.context, [connection] { connection->start(); });
     }
 }
@@ -378,7 +380,7 @@ int Server::run()
               count, log::quote(s.config.server.data_dir.string()));
     s.main.run();
     for (auto& thread : s.threads) thread.join();
-    s.pool.join();
+    s.blocking.join();
     for (auto& worker : s.workers) worker->connections.clear();
     tls::release_thread_caches();  // the key checks of Context ran on this thread
     log::info("ternd.stopped", "");

@@ -60,7 +60,7 @@ struct ServerContext {
     // SCRAM's server-first message. Empty: no d= attribute.
     std::vector<std::string> offered;
     // Stored keys for a SASLprep'd username, or nullopt for an unknown user (or no keys for that hash).
-    // PLAIN calls it off the I/O thread (see Mechanism::blocking), so it must be thread-safe.
+    // Called off the I/O thread only (see Mechanism::blocking), so it must be thread-safe.
     std::function<std::optional<crypto::ScramKeys>(std::string_view username, crypto::Hash)> lookup;
     // The SCRAM server nonce: printable ASCII without ','. Empty function: base64 of 18 random bytes.
     std::function<std::string()> server_nonce;
@@ -87,7 +87,8 @@ public:
     virtual Step start(std::optional<std::string_view> initial_response) = 0;
     virtual Step step(std::string_view response) = 0;
 
-    // True if start/step may run PBKDF2 (milliseconds): run them off the I/O thread.
+    // True if the next start/step may block: PBKDF2 (milliseconds) or a read of the account store (the
+    // lookup), which can wait on a lock. Asked before each call; run it off the I/O thread then.
     virtual bool blocking() const { return false; }
 
     // After Success: the authenticated username (SASLprep'd, not yet nodeprep'd) and the requested

@@ -2,7 +2,8 @@
 
 // SCRAM-SHA-1 / SCRAM-SHA-256 and their -PLUS variants (RFC 5802, RFC 7677), server side.
 // Channel binding per RFC 5929 / RFC 9266: the c= attribute must be base64(gs2-header + cb-data).
-// SCRAM logins never run PBKDF2 (the stored keys suffice), so they are not blocking.
+// SCRAM logins never run PBKDF2 (the stored keys suffice), but the client's first message is answered from
+// the account store, so that step is blocking (it runs off the I/O thread); the final one is not.
 // Downgrade protection per XEP-0474 (0.4, as ejabberd implements it): server-first carries d=.
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@ public:
 
     Step start(std::optional<std::string_view> initial_response) override;
     Step step(std::string_view response) override;
+    bool blocking() const override { return state_ == State::AwaitingClientFirst; }
 
 private:
     enum class State { AwaitingClientFirst, AwaitingClientFinal, Done };

@@ -25,7 +25,14 @@ void open_result(xml::Writer& w, const xml::Stanza& iq)
 void IqDispatcher::add(std::string_view type, std::string_view ns, std::string_view name, Target target,
                        IqHandler handler, Visibility visible)
 {
-    handlers_[Key{type, ns, name}] = Entry{target, std::move(handler), visible};
+    handlers_[Key{type, ns, name}] = Entry{target, std::move(handler), {}, visible};
+    add_feature(ns, target, std::move(visible));
+}
+
+void IqDispatcher::add(std::string_view type, std::string_view ns, std::string_view name, Target target,
+                       InlineIqHandler handler, Visibility visible)
+{
+    handlers_[Key{type, ns, name}] = Entry{target, {}, std::move(handler), visible};
     add_feature(ns, target, std::move(visible));
 }
 
@@ -47,24 +54,13 @@ std::vector<std::string> IqDispatcher::features(Target target, const Requester& 
     return out;
 }
 
-void IqDispatcher::dispatch(const xml::Stanza& iq, const Requester& from, Target target,
-                            std::chrono::system_clock::time_point now, Envelopes& out) const
-{
-    std::string reply;
-    const std::string_view type = answer(iq, from, target, now, reply);
-    if (reply.empty()) return;
-    // The reply goes to the requester, from whatever the request was addressed to.
-    out.push_back(Envelope::make({StanzaKind::Iq, iq.from(), iq.to(), type, iq.id()}, std::move(reply)));
-}
-
-std::string_view IqDispatcher::answer(const xml::Stanza& iq, const Requester& from, Target target,
-                                      std::chrono::system_clock::time_point now, std::string& out) const
+const IqDispatcher::Entry* IqDispatcher::find(const xml::Stanza& iq, Target target, std::string& out) const
 {
     const std::string_view type = iq.attr("type");
-    if (type == "result" || type == "error") return {};
-    const auto fail = [&](StanzaErrorCondition condition, std::string text = {}) {
+    if (type == "result" || type == "error") return nullptr;
+    const auto fail = [&](StanzaErrorCondition condition, std::string text = {}) -> const Entry* {
         xmpp::append_error_reply(out, iq, StanzaError::of(condition, std::move(text)));
-        return std::string_view("error");
+        return nullptr;
     };
     // RFC 6120 §8.2.3: an id, a known type, and exactly one child for get/set.
     if (iq.attr("id").empty()) return fail(StanzaErrorCondition::BadRequest, "an IQ needs an id");
@@ -73,24 +69,90 @@ std::string_view IqDispatcher::answer(const xml::Stanza& iq, const Requester& fr
 
     const xml::Element payload = iq.root().first_child_element();
     const auto it = handlers_.find(KeyView{type, payload.ns(), payload.name()});
-    if (it == handlers_.end() || !includes(it->second.target, target))
-        return fail(StanzaErrorCondition::ServiceUnavailable);
+    if (it == handlers_.end() || !includes(it->second.target, target)) return fail(StanzaErrorCondition::ServiceUnavailable);
+    return &it->second;
+}
 
-    const std::size_t start = out.size();
+namespace {
+
+void failed(const xml::Stanza& iq, const std::exception& e, IqResult& result)
+{
+    const xml::Element payload = iq.root().first_child_element();
+    log::error("iq.handler_failed", "ns={} name={} what={}", payload.ns(), payload.name(), log::quote(e.what()));
+    result = make_unexpected(StanzaError::of(StanzaErrorCondition::InternalServerError));
+}
+
+// The reply goes to the requester, from whatever the request was addressed to.
+Envelope reply_to(const xml::Stanza& iq, std::string_view type, std::string bytes)
+{
+    return Envelope::make({StanzaKind::Iq, iq.from(), iq.to(), type, iq.id()}, std::move(bytes));
+}
+
+// A handler's error replaces everything it wrote.
+Envelope settle(const xml::Stanza& iq, const IqResult& result, std::string out)
+{
+    if (result) return reply_to(iq, "result", std::move(out));
+    out.clear();
+    xmpp::append_error_reply(out, iq, result.error());
+    return reply_to(iq, "error", std::move(out));
+}
+
+// What find() refused with: an error reply, or nothing for an IQ result or error.
+std::optional<Envelope> refused(const xml::Stanza& iq, std::string out)
+{
+    if (out.empty()) return std::nullopt;
+    return reply_to(iq, "error", std::move(out));
+}
+
+}  // namespace
+
+Envelope IqDispatcher::run_inline(const Entry& entry, const IqRequest& request)
+{
+    std::string out;
+    IqResult result;
+    try {
+        xml::Writer w(out);
+        open_result(w, request.stanza);
+        result = entry.inline_handler(request, w);
+        if (result) w.close_all();
+    } catch (const std::exception& e) {
+        failed(request.stanza, e, result);
+    }
+    return settle(request.stanza, result, std::move(out));
+}
+
+bool IqDispatcher::answer_inline(const xml::Stanza& iq, const Requester& from, Target target,
+                                 std::chrono::system_clock::time_point now, Envelopes& out) const
+{
+    std::string refusal;
+    const Entry* entry = find(iq, target, refusal);
+    if (!entry) {
+        if (auto error = refused(iq, std::move(refusal))) out.push_back(std::move(*error));
+        return true;
+    }
+    if (!entry->inline_handler) return false;
+    out.push_back(run_inline(*entry, IqRequest{iq, iq.root().first_child_element(), from, target, now}));
+    return true;
+}
+
+IqReply IqDispatcher::dispatch(xml::Stanza iq, Requester from, Target target,
+                               std::chrono::system_clock::time_point now) const
+{
+    std::string out;
+    const Entry* entry = find(iq, target, out);
+    if (!entry) co_return refused(iq, std::move(out));
+    const IqRequest request{iq, iq.root().first_child_element(), from, target, now};
+    if (entry->inline_handler) co_return run_inline(*entry, request);
     IqResult result;
     try {
         xml::Writer w(out);
         open_result(w, iq);
-        result = it->second.handler(IqRequest{iq, payload, from, target, now}, w);
+        result = co_await entry->handler(request, w);
         if (result) w.close_all();
     } catch (const std::exception& e) {
-        log::error("iq.handler_failed", "ns={} name={} what={}", payload.ns(), payload.name(), log::quote(e.what()));
-        result = make_unexpected(StanzaError::of(StanzaErrorCondition::InternalServerError));
+        failed(iq, e, result);
     }
-    if (result) return "result";
-    out.resize(start);
-    xmpp::append_error_reply(out, iq, result.error());
-    return "error";
+    co_return settle(iq, result, std::move(out));
 }
 
 }  // namespace tern::server

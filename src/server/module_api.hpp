@@ -5,8 +5,11 @@
 // result with an xml::Writer, or returns a stanza error. It never sees a socket, a TLS object, the router
 // or another session.
 //
-// Handlers are synchronous on purpose: every IQ a module answers today is computed in microseconds (an
-// HMAC, a lookup), and answering inline keeps a session's stanzas in order without a coroutine frame per IQ.
+// Handlers are awaitable (IqHandler): one may suspend (on the store, which runs off the I/O threads, on a
+// timer, later on a remote domain) and the session's later stanzas wait their turn. A handler that never
+// suspends is registered as an InlineIqHandler and answered inline, with no coroutine at all. A handler
+// that suspends must not keep references into anything but its request, its reply writer and its own
+// captures (the dispatcher outlives the call).
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -15,6 +18,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <asio/awaitable.hpp>
 
 #include "base/expected.hpp"
 #include "xml/stanza.hpp"
@@ -112,7 +117,11 @@ struct IqRequest {
 
 using IqResult = expected<void, xmpp::StanzaError>;
 // Writes the children of <iq type='result'> (nothing for an empty result) or returns the error.
-using IqHandler = std::function<IqResult(const IqRequest& request, xml::Writer& reply)>;
+using IqHandler = std::function<asio::awaitable<IqResult>(const IqRequest& request, xml::Writer& reply)>;
+// A handler that never suspends (most of them: an HMAC, a lookup in memory). Registered as such, it is
+// answered inline, without a coroutine: the task that completes inline when nothing is awaited.
+using InlineIqHandler = std::function<IqResult(const IqRequest& request, xml::Writer& reply)>;
+inline InlineIqHandler inline_handler(InlineIqHandler handler) { return handler; }
 // An item as a client asks for it in a roster set (RFC 6121 §2.3), already validated.
 struct RosterChange {
     xmpp::Jid jid;  // bare
@@ -128,10 +137,10 @@ public:
     virtual ~AccountServices() = default;
     // Writes the <query/> of the result, or nothing when `known_version` is current (§2.6.3). The session
     // becomes an interested resource (it gets roster pushes from now on).
-    virtual IqResult roster_get(const Requester& session, std::optional<std::string_view> known_version,
+    virtual asio::awaitable<IqResult> roster_get(const Requester& session, std::optional<std::string_view> known_version,
                                 xml::Writer& reply) = 0;
-    virtual IqResult roster_set(const Requester& session, const RosterChange& change) = 0;
-    virtual IqResult roster_remove(const Requester& session, const xmpp::Jid& contact) = 0;
+    virtual asio::awaitable<IqResult> roster_set(const Requester& session, const RosterChange& change) = 0;
+    virtual asio::awaitable<IqResult> roster_remove(const Requester& session, const xmpp::Jid& contact) = 0;
     virtual void set_carbons(const Requester& session, bool enabled) = 0;
 };
 

@@ -115,8 +115,9 @@ StanzaError internal_error()
 
 }  // namespace
 
-Presence::Presence(SessionRegistry& registry, const std::filesystem::path& data_dir)
+Presence::Presence(SessionRegistry& registry, const std::filesystem::path& data_dir, Blocking* blocking)
     : registry_(registry),
+      blocking_(blocking),
       roster_path_((data_dir / store::roster_file_name).string()),
       accounts_path_((data_dir / store::accounts_file_name).string())
 {
@@ -498,7 +499,44 @@ void Presence::push(const std::string& owner, const store::ItemUpdate& update)
 //---------------------------------------------------------------------------------------------------------
 // The roster module's requests (§2)
 
-IqResult Presence::roster_get(const Requester& session, std::optional<std::string_view> known_version, xml::Writer& reply)
+// The request's handler waits (and its session with it) while the store is used on the blocking pool. Each
+// job is a named local, never a temporary inside the co_await expression (g++ 12 destroys that twice).
+
+asio::awaitable<void> Presence::off_thread(std::function<void()> job)
+{
+    if (!blocking_) {
+        job();
+        co_return;
+    }
+    co_await blocking_->run(std::move(job));
+}
+
+asio::awaitable<IqResult> Presence::roster_get(const Requester& session, std::optional<std::string_view> known_version,
+                                               xml::Writer& reply)
+{
+    IqResult result;
+    std::function<void()> job = [&] { result = get_roster(session, known_version, reply); };
+    co_await off_thread(std::move(job));
+    co_return result;
+}
+
+asio::awaitable<IqResult> Presence::roster_set(const Requester& session, const RosterChange& change)
+{
+    IqResult result;
+    std::function<void()> job = [&] { result = set_item(session, change); };
+    co_await off_thread(std::move(job));
+    co_return result;
+}
+
+asio::awaitable<IqResult> Presence::roster_remove(const Requester& session, const xmpp::Jid& contact)
+{
+    IqResult result;
+    std::function<void()> job = [&] { result = remove_item(session, contact); };
+    co_await off_thread(std::move(job));
+    co_return result;
+}
+
+IqResult Presence::get_roster(const Requester& session, std::optional<std::string_view> known_version, xml::Writer& reply)
 {
     registry_.update(session.jid, session.client, [](SessionRegistry::Resource& r) { r.interested = true; });
     const auto roster = read_roster(session.jid.bare_str());
@@ -512,7 +550,7 @@ IqResult Presence::roster_get(const Requester& session, std::optional<std::strin
     return {};
 }
 
-IqResult Presence::roster_set(const Requester& session, const RosterChange& change)
+IqResult Presence::set_item(const Requester& session, const RosterChange& change)
 {
     store::RosterStore* store = roster_store();
     if (!store) return make_unexpected(internal_error());
@@ -542,7 +580,7 @@ IqResult Presence::roster_set(const Requester& session, const RosterChange& chan
     return {};
 }
 
-IqResult Presence::roster_remove(const Requester& session, const xmpp::Jid& contact_jid)
+IqResult Presence::remove_item(const Requester& session, const xmpp::Jid& contact_jid)
 {
     store::RosterStore* store = roster_store();
     if (!store) return make_unexpected(internal_error());

@@ -8,7 +8,8 @@
 //   roster pushes, stored inbound requests redelivered on every initial presence, and auto-replies (§3);
 // - the roster operations the roster module asks for (AccountServices), with their pushes (§2).
 // All of it runs on the worker of the session it comes from; other sessions are reached through their
-// ClientHandle. SQLite is used inline (a roster write is a WAL append, tens of microseconds).
+// ClientHandle. The roster operations of the roster module run their store calls on the blocking pool
+// (server::Blocking); presence stanzas and session_ended() are called on a pool thread by the connection.
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "server/blocking.hpp"
 #include "server/envelope.hpp"
 #include "server/module_api.hpp"
 #include "server/presence_subscription.hpp"
@@ -34,7 +36,8 @@ class Presence final : public AccountServices {
 public:
     // The roster database (data_dir/roster.sqlite) and the accounts database (to tell whether a contact
     // exists) are opened once per thread, on first use.
-    Presence(SessionRegistry& registry, const std::filesystem::path& data_dir);
+    // `blocking` null: the store is used inline (unit tests).
+    Presence(SessionRegistry& registry, const std::filesystem::path& data_dir, Blocking* blocking = nullptr);
 
     // A presence stanza from a bound session, 'from' stamped with its full JID. `to` is the local JID it
     // is addressed to, or nullopt for a broadcast (no 'to', or the sender's own bare JID). What goes to the
@@ -46,10 +49,10 @@ public:
     void session_ended(const Requester& session);
 
     // AccountServices
-    IqResult roster_get(const Requester& session, std::optional<std::string_view> known_version,
-                        xml::Writer& reply) override;
-    IqResult roster_set(const Requester& session, const RosterChange& change) override;
-    IqResult roster_remove(const Requester& session, const xmpp::Jid& contact) override;
+    asio::awaitable<IqResult> roster_get(const Requester& session, std::optional<std::string_view> known_version,
+                                         xml::Writer& reply) override;
+    asio::awaitable<IqResult> roster_set(const Requester& session, const RosterChange& change) override;
+    asio::awaitable<IqResult> roster_remove(const Requester& session, const xmpp::Jid& contact) override;
     void set_carbons(const Requester& session, bool enabled) override;
 
 private:
@@ -82,11 +85,18 @@ private:
     void to_directed_recipients(const Requester& sender, const Envelope& unavailable);
     void push(const std::string& owner, const store::ItemUpdate& update);
 
+    IqResult get_roster(const Requester& session, std::optional<std::string_view> known_version, xml::Writer& reply);
+    IqResult set_item(const Requester& session, const RosterChange& change);
+    IqResult remove_item(const Requester& session, const xmpp::Jid& contact);
+
     store::RosterStore* roster_store();
     std::optional<store::Roster> read_roster(const std::string& owner);
     bool account_exists(const std::string& bare);
 
+    asio::awaitable<void> off_thread(std::function<void()> job);
+
     SessionRegistry& registry_;
+    Blocking* blocking_;
     std::string roster_path_;
     std::string accounts_path_;
     std::atomic<std::uint64_t> next_push_{1};

@@ -62,7 +62,9 @@ void Router::to_server(xml::Stanza&& stanza, Target target, const RouteContext& 
     if (stanza.name() != "iq") return;
     Requester sender = context.sender;
     sender.account = &presence_;
-    context.iq.dispatch(stanza, sender, target, context.now, context.reply);
+    // Most handlers answer inline; one that may suspend leaves its IQ pending for the sender to await.
+    if (!context.iq.answer_inline(stanza, sender, target, context.now, context.reply))
+        context.pending = context.iq.dispatch(std::move(stanza), sender, target, context.now);
 }
 
 void Router::to_account(xml::Stanza&& stanza, const xmpp::Jid& bare, const RouteContext& context)

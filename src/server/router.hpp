@@ -25,13 +25,15 @@
 namespace tern::server {
 
 // Everything a routing decision may need besides the stanza. Replies and errors for the sender are
-// appended to `reply` (the sender's own output).
+// appended to `reply` (the sender's own output). An IQ for the server's handlers is left in `pending`: the
+// sender awaits it (its later stanzas wait) and sends the reply it yields.
 struct RouteContext {
     const Requester& sender;  // its JID is the stanza's stamped 'from'
     const SessionConfig& config;
     const IqDispatcher& iq;
     std::chrono::system_clock::time_point now;
     Envelopes& reply;
+    IqReply& pending;
     const Hooks* hooks = nullptr;  // the modules' stanza hooks (null: the default rules only)
 };
 
@@ -55,9 +57,10 @@ private:
 
 class Router {
 public:
-    // `data_dir` holds the roster and account databases the presence component reads.
-    Router(SessionRegistry& registry, const std::filesystem::path& data_dir)
-        : registry_(registry), presence_(registry, data_dir)
+    // `data_dir` holds the roster and account databases the presence component reads; `blocking` (null:
+    // inline, for tests) is where it reads and writes them.
+    Router(SessionRegistry& registry, const std::filesystem::path& data_dir, Blocking* blocking = nullptr)
+        : registry_(registry), presence_(registry, data_dir, blocking)
     {
     }
 

@@ -462,7 +462,14 @@ void Session::handle_bound_stanza(xml::Stanza&& stanza)
         send_stanza(Envelope::make({StanzaKind::Iq, {}, {}, "result", std::string(stanza.attr("id"))}, std::move(result)));
         return;
     }
-    host_.route(std::move(stanza));
+    if (!host_.route(std::move(stanza))) action_ = Action::Route;
+}
+
+void Session::routed()
+{
+    if (action_ != Action::Route) return;
+    action_ = Action::None;
+    process();
 }
 
 void Session::stanza_error(const xml::Stanza& request, StanzaErrorCondition condition, std::string_view text)

@@ -57,7 +57,9 @@ public:
     virtual bool auth_allowed() = 0;  // false once the peer's address used up its failed-login budget
     virtual void auth_failed() = 0;
     virtual BindOutcome bind(const xmpp::Jid& full_jid) = 0;  // newest wins: an older session is kicked
-    virtual void route(xml::Stanza&& stanza) = 0;             // a stanza from the bound session, from stamped
+    // A stanza from the bound session, 'from' stamped. False: its handling goes on (an awaitable IQ handler);
+    // the session waits in Action::Route, and its later stanzas with it, until routed() is called.
+    virtual bool route(xml::Stanza&& stanza) = 0;
     // The bound session may now be resumed with this SM-ID (XEP-0198 <enable resume='true'/>).
     virtual void enable_resumption(std::string_view id) = 0;
 };
@@ -78,6 +80,7 @@ public:
         None,
         StartTls,     // flush output, run the TLS handshake, then call tls_established()
         RunBlocking,  // run take_blocking_job() off the I/O thread, then call blocking_done()
+        Route,        // finish the stanza route() left pending, then call routed()
         Resume,       // fetch the session resume_request() names, then call resumed() or resume_failed()
         Close,        // flush output, close TLS and TCP
     };
@@ -96,6 +99,8 @@ public:
     void tls_established(TlsInfo info);
     std::function<sasl::Step()> take_blocking_job();
     void blocking_done(sasl::Step step);
+    // The stanza route() left pending is handled (its reply, if any, already delivered): go on reading.
+    void routed();
 
     // Ends the stream with a stream error (timeouts, shutdown, a newer session for this resource, an
     // outbox the peer never drains...). Safe in any state.

@@ -24,6 +24,7 @@
 #include "config/config.hpp"
 #include "modules/modules.hpp"
 #include "server/address_limits.hpp"
+#include "../await_now.hpp"
 #include "server/router.hpp"
 #include "server/session.hpp"
 #include "server/session_registry.hpp"
@@ -167,11 +168,17 @@ public:
         if (result.outcome == server::BindOutcome::Bound) bound_ = true;
         return result.outcome;
     }
-    void route(xml::Stanza&& stanza) override
+    bool route(xml::Stanza&& stanza) override
     {
         server::Envelopes reply;
-        router_.route(std::move(stanza), {requester(), *config_, world_.dispatcher, world_.now, reply, &world_.hooks});
+        server::IqReply pending;
+        router_.route(std::move(stanza), {requester(), *config_, world_.dispatcher, world_.now, reply, pending, &world_.hooks});
+        // The handlers answer without suspending: run the IQ to its end before the next stanza.
+        if (pending.valid()) {
+            if (auto answer = test::await_now(std::move(pending))) reply.push_back(std::move(*answer));
+        }
         session_.deliver(reply);
+        return true;
     }
     void enable_resumption(std::string_view id) override { require(!id.empty()); }
 
@@ -192,6 +199,9 @@ private:
                 continue;
             case server::Session::Action::RunBlocking:
                 session_.blocking_done(session_.take_blocking_job()());
+                continue;
+            case server::Session::Action::Route:  // route() never leaves one pending here
+                session_.routed();
                 continue;
             case server::Session::Action::Resume:
                 session_.resume_failed({});

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "../server/envelopes.hpp"
+#include "../await_now.hpp"
 #include "modules/modules.hpp"
 #include "xml/tokenizer.hpp"
 
@@ -29,9 +30,7 @@ struct Fixture {
         scope.bind({}, "jabber:client");
         auto stanza = xml::Stanza::parse(text, scope);
         REQUIRE(stanza);
-        Envelopes out;
-        dispatcher.dispatch(*stanza, requester, target, {}, out);
-        return test::joined(out);
+        return test::text(test::await_now(dispatcher.dispatch(std::move(*stanza), requester, target, {})));
     }
 };
 

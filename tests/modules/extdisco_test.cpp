@@ -9,6 +9,7 @@
 #include "../server/envelopes.hpp"
 #include "modules/modules.hpp"
 #include "modules/registrations.hpp"
+#include "../await_now.hpp"
 #include "server/iq_dispatcher.hpp"
 
 using namespace tern;
@@ -66,10 +67,7 @@ struct Server {
 
     std::string ask(std::string_view iq)
     {
-        Envelopes out;
-        const Requester who = requester();
-        dispatcher.dispatch(parse(iq), who, Target::Server, now, out);
-        return test::joined(out);
+        return test::text(test::await_now(dispatcher.dispatch(parse(iq), requester(), Target::Server, now)));
     }
 };
 
@@ -429,10 +427,9 @@ allow = ["juliet@capulet.lit"]
                   .find("<service-unavailable") != std::string::npos);
 
         Server s(montague);
-        Envelopes out;
-        s.dispatcher.dispatch(parse("<iq id='b' type='get'><services xmlns='urn:xmpp:extdisco:2'/></iq>"), who,
-                              Target::Account, s.now, out);
-        CHECK(test::joined(out).find("<service-unavailable") != std::string::npos);
+        const std::string out = test::text(test::await_now(s.dispatcher.dispatch(
+            parse("<iq id='b' type='get'><services xmlns='urn:xmpp:extdisco:2'/></iq>"), who, Target::Account, s.now)));
+        CHECK(out.find("<service-unavailable") != std::string::npos);
     }
 
     TEST_CASE("extdisco remembers what a session asked for and when its credentials need refreshing")

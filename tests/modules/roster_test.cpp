@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "../server/envelopes.hpp"
+#include "../await_now.hpp"
 #include "modules/modules.hpp"
 #include "xml/tokenizer.hpp"
 
@@ -15,23 +16,24 @@ struct FakeAccount final : AccountServices {
     std::vector<std::string> calls;
     IqResult answer;
 
-    IqResult roster_get(const Requester& session, std::optional<std::string_view> version, xml::Writer& reply) override
+    asio::awaitable<IqResult> roster_get(const Requester& session, std::optional<std::string_view> version,
+                                         xml::Writer& reply) override
     {
         calls.push_back("get " + session.jid.str() + (version ? " ver=" + std::string(*version) : ""));
         if (answer) reply.open("query").attr("xmlns", "jabber:iq:roster").attr("ver", "7").close();
-        return answer;
+        co_return answer;
     }
-    IqResult roster_set(const Requester&, const RosterChange& change) override
+    asio::awaitable<IqResult> roster_set(const Requester&, const RosterChange& change) override
     {
         std::string call = "set " + change.jid.str() + " name=" + change.name;
         for (const auto& g : change.groups) call += " group=" + g;
         calls.push_back(call);
-        return answer;
+        co_return answer;
     }
-    IqResult roster_remove(const Requester&, const xmpp::Jid& contact) override
+    asio::awaitable<IqResult> roster_remove(const Requester&, const xmpp::Jid& contact) override
     {
         calls.push_back("remove " + contact.str());
-        return answer;
+        co_return answer;
     }
     void set_carbons(const Requester& session, bool enabled) override
     {
@@ -55,9 +57,7 @@ struct Fixture {
         scope.bind({}, "jabber:client");
         auto stanza = xml::Stanza::parse(text, scope);
         REQUIRE(stanza);
-        Envelopes out;
-        dispatcher.dispatch(*stanza, requester, target, {}, out);
-        return test::joined(out);
+        return test::text(test::await_now(dispatcher.dispatch(std::move(*stanza), requester, target, {})));
     }
 
     std::string set(std::string_view item)

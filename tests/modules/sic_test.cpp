@@ -3,6 +3,7 @@
 
 #include "../server/envelopes.hpp"
 #include "modules/registrations.hpp"
+#include "../await_now.hpp"
 #include "server/iq_dispatcher.hpp"
 
 using namespace tern;
@@ -23,9 +24,7 @@ struct Sic {
         auto stanza = xml::Stanza::parse(iq, scope);
         REQUIRE(stanza);
         const Requester who{jid, address, port, nullptr};
-        Envelopes out;
-        dispatcher.dispatch(*stanza, who, target, {}, out);
-        return test::joined(out);
+        return test::text(test::await_now(dispatcher.dispatch(std::move(*stanza), who, target, {})));
     }
 };
 

@@ -89,11 +89,12 @@ TEST_SUITE("sasl")
         ctx.server_nonce = [] { return std::string("3rfcNHYJY1ZVvWVs7j"); };
         auto m = make_mechanism("SCRAM-SHA-1", ctx);
         REQUIRE(m != nullptr);
-        CHECK_FALSE(m->blocking());
+        CHECK(m->blocking());  // the client's first message is answered from the account store
 
         const Step first = m->start("n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL");
         REQUIRE(first.kind == Kind::Challenge);
         CHECK(first.data == "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096");
+        CHECK_FALSE(m->blocking());  // the final step computes only (no PBKDF2: the stored keys suffice)
 
         const Step last =
             m->step("c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=");

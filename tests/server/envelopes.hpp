@@ -4,6 +4,7 @@
 // its bytes kept exactly as written (so outputs can be compared byte for byte).
 #include <doctest/doctest.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,6 +64,12 @@ inline server::Envelope envelope(std::string_view text)
     auto all = envelopes(text);
     REQUIRE(all.size() == 1);
     return all.front();
+}
+
+// The bytes of a reply, empty when there is none.
+inline std::string text(const std::optional<server::Envelope>& reply)
+{
+    return reply ? std::string(reply->bytes()) : std::string();
 }
 
 // The bytes of `list`, back to back.

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "envelopes.hpp"
+#include "../await_now.hpp"
 #include "server/router.hpp"
 #include "store/accounts.hpp"
 #include "xml/tokenizer.hpp"
@@ -102,8 +103,12 @@ public:
         REQUIRE(stanza);
         stanza->set_attr("from", session.jid.str());
         server::Envelopes reply;
+        server::IqReply pending;
         const server::Requester sender = session.requester();
-        router.route(std::move(*stanza), server::RouteContext{sender, config, dispatcher, {}, reply, &hooks});
+        router.route(std::move(*stanza), server::RouteContext{sender, config, dispatcher, {}, reply, pending, &hooks});
+        if (pending.valid()) {
+            if (auto answer = await_now(std::move(pending))) reply.push_back(std::move(*answer));
+        }
         for (auto& e : reply) session.handle->deliver(std::move(e));
     }
 
@@ -122,18 +127,20 @@ public:
         if (!services_) {
             server::IqDispatcher probe;
             probe.add("get", "urn:test:services", "q", server::Target::Both,
-                      [this](const server::IqRequest& r, xml::Writer&) -> server::IqResult {
+                      server::inline_handler([this](const server::IqRequest& r, xml::Writer&) -> server::IqResult {
                           services_ = r.from.account;
                           return {};
-                      });
+                      }));
             xml::NamespaceScope scope;
             scope.bind({}, "jabber:client");
             auto iq = xml::Stanza::parse("<iq type='get' id='s'><q xmlns='urn:test:services'/></iq>", scope);
             REQUIRE(iq);
             const xmpp::Jid jid = *xmpp::Jid::parse("probe@montague.lit/x");
             server::Envelopes reply;
+            server::IqReply pending;
             const server::Requester sender{jid, "", 0};
-            router.route(std::move(*iq), server::RouteContext{sender, config, probe, {}, reply});
+            router.route(std::move(*iq), server::RouteContext{sender, config, probe, {}, reply, pending});
+            if (pending.valid()) await_now(std::move(pending));
             REQUIRE(services_);
         }
         return *services_;

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "im_world.hpp"
+#include "../await_now.hpp"
 #include "server/iq_dispatcher.hpp"
 #include "xml/tokenizer.hpp"
 
@@ -29,37 +30,40 @@ struct Fixture {
 
     Fixture()
     {
-        dispatcher.add("get", "urn:test", "query", Target::Server, [this](const IqRequest& r, xml::Writer& w) -> IqResult {
+        dispatcher.add("get", "urn:test", "query", Target::Server, inline_handler([this](const IqRequest& r, xml::Writer& w) -> IqResult {
             ++calls;
             w.open("query").attr("xmlns", "urn:test").text(r.payload.attr("echo")).close();
             return {};
-        });
-        dispatcher.add("set", "urn:test", "fail", Target::Both, [](const IqRequest&, xml::Writer& w) -> IqResult {
+        }));
+        dispatcher.add("set", "urn:test", "fail", Target::Both, inline_handler([](const IqRequest&, xml::Writer& w) -> IqResult {
             w.open("partial");  // discarded: the error replaces everything the handler wrote
             return make_unexpected(xmpp::StanzaError::of(xmpp::StanzaErrorCondition::NotAllowed, "no"));
-        });
+        }));
         dispatcher.add("get", "urn:test", "throw", Target::Both,
-                       [](const IqRequest&, xml::Writer&) -> IqResult { throw std::runtime_error("bug"); });
+                       inline_handler([](const IqRequest&, xml::Writer&) -> IqResult { throw std::runtime_error("bug"); }));
         dispatcher.add("get", "urn:test:hidden", "q", Target::Server,
-                       [](const IqRequest&, xml::Writer&) -> IqResult { return {}; },
+                       inline_handler([](const IqRequest&, xml::Writer&) -> IqResult { return {}; }),
                        [](const Requester& r) { return r.jid.domain() == "allowed.example"; });
     }
 
     std::string run(std::string_view text, Target target = Target::Server)
     {
-        Envelopes out;
-        dispatcher.dispatch(iq(text), requester, target, {}, out);
-        REQUIRE(out.size() <= 1);
-        if (out.empty()) return {};
-        // The reply's envelope says what its bytes say.
-        const auto reply = test::stanzas(out[0].bytes());
+        const auto out = test::await_now(dispatcher.dispatch(iq(text), requester, target, {}));
+        if (!out) return {};
+        return checked(*out);
+    }
+
+    // The reply's envelope says what its bytes say.
+    static std::string checked(const Envelope& out)
+    {
+        const auto reply = test::stanzas(out.bytes());
         REQUIRE(reply.size() == 1);
-        CHECK(out[0].is(StanzaKind::Iq));
-        CHECK(out[0].type() == reply[0].type());
-        CHECK(out[0].id() == reply[0].id());
-        CHECK(out[0].to() == reply[0].to());
-        CHECK(out[0].from() == reply[0].from());
-        return std::string(out[0].bytes());
+        CHECK(out.is(StanzaKind::Iq));
+        CHECK(out.type() == reply[0].type());
+        CHECK(out.id() == reply[0].id());
+        CHECK(out.to() == reply[0].to());
+        CHECK(out.from() == reply[0].from());
+        return std::string(out.bytes());
     }
 };
 
@@ -127,6 +131,36 @@ TEST_SUITE("server")
         CHECK(thrown.find("<internal-server-error") != std::string::npos);
         // The dispatcher is still usable afterwards.
         CHECK(f.run("<iq type='get' id='11'><query xmlns='urn:test'/></iq>").find("type='result'") != std::string::npos);
+    }
+
+    TEST_CASE("dispatcher answers inline handlers and refusals without a coroutine, leaves awaitable ones")
+    {
+        Fixture f;
+        f.dispatcher.add("get", "urn:test:async", "q", Target::Server,
+                         [](const IqRequest&, xml::Writer& w) -> asio::awaitable<IqResult> {
+                             w.open("q").attr("xmlns", "urn:test:async").close();
+                             co_return IqResult{};
+                         });
+        Envelopes out;
+        out.push_back(Envelope::make({StanzaKind::Message, "", "", "chat", ""}, "<message type='chat'/>"));
+        CHECK(f.dispatcher.answer_inline(iq("<iq type='get' id='1'><query xmlns='urn:test' echo='x'/></iq>"),
+                                         f.requester, Target::Server, {}, out));
+        REQUIRE(out.size() == 2);  // appended
+        CHECK(out[0].bytes() == "<message type='chat'/>");
+        CHECK(Fixture::checked(out[1]) == "<iq type='result' id='1'><query xmlns='urn:test'>x</query></iq>");
+        out.clear();
+        CHECK(f.dispatcher.answer_inline(iq("<iq type='get' id='2'><nope xmlns='urn:none'/></iq>"), f.requester,
+                                         Target::Server, {}, out));
+        REQUIRE(out.size() == 1);
+        CHECK(Fixture::checked(out[0]).find("<service-unavailable") != std::string::npos);
+        out.clear();
+        CHECK(f.dispatcher.answer_inline(iq("<iq type='result' id='4'/>"), f.requester, Target::Server, {}, out));
+        CHECK(out.empty());  // a result is never answered
+        const xml::Stanza async = iq("<iq type='get' id='3'><q xmlns='urn:test:async'/></iq>");
+        CHECK_FALSE(f.dispatcher.answer_inline(async, f.requester, Target::Server, {}, out));
+        CHECK(out.empty());
+        CHECK(f.run("<iq type='get' id='3'><q xmlns='urn:test:async'/></iq>") ==
+              "<iq type='result' id='3'><q xmlns='urn:test:async'/></iq>");
     }
 
     TEST_CASE("dispatcher derives features from the table, by target and visibility")

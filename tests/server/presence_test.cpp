@@ -17,7 +17,7 @@ std::string roster_get(World& world, Client& s, std::optional<std::string_view> 
 {
     std::string out;
     xml::Writer w(out);
-    REQUIRE(world.services().roster_get(s.requester(), version, w));
+    REQUIRE(test::await_now(world.services().roster_get(s.requester(), version, w)));
     return out;
 }
 
@@ -333,7 +333,7 @@ TEST_SUITE("server")
         auto& orchard = world.connect("romeo@montague.lit/orchard");
         auto& garden = world.connect("romeo@montague.lit/garden");  // never asks for the roster
         roster_get(world, orchard);
-        REQUIRE(world.services().roster_set(orchard.requester(), change("nurse@montague.lit", "Nurse", {"Servants", "Capulets"})));
+        REQUIRE(test::await_now(world.services().roster_set(orchard.requester(), change("nurse@montague.lit", "Nurse", {"Servants", "Capulets"}))));
         auto got = orchard.take();
         REQUIRE(got.size() == 1);
         CHECK(got[0].type() == "set");
@@ -348,7 +348,7 @@ TEST_SUITE("server")
         CHECK(garden.take().empty());
 
         // Setting the same content again changes nothing and pushes nothing.
-        REQUIRE(world.services().roster_set(orchard.requester(), change("nurse@montague.lit", "Nurse", {"Servants", "Capulets"})));
+        REQUIRE(test::await_now(world.services().roster_set(orchard.requester(), change("nurse@montague.lit", "Nurse", {"Servants", "Capulets"}))));
         CHECK(orchard.take().empty());
 
         // §2.6.3: a current version gets an empty result; an old or unknown one the whole roster.
@@ -358,12 +358,12 @@ TEST_SUITE("server")
         CHECK(full[0].root().child_count() == 1);
         CHECK_FALSE(roster_get(world, orchard, "").empty());
 
-        REQUIRE(world.services().roster_remove(orchard.requester(), *xmpp::Jid::parse("nurse@montague.lit")));
+        REQUIRE(test::await_now(world.services().roster_remove(orchard.requester(), *xmpp::Jid::parse("nurse@montague.lit"))));
         got = orchard.take();
         REQUIRE(got.size() == 1);
         CHECK(query_item(got[0]).attr("subscription") == "remove");
         CHECK(got[0].root().child("query", xmpp::ns::roster).attr("ver") == "2");
-        const auto again = world.services().roster_remove(orchard.requester(), *xmpp::Jid::parse("nurse@montague.lit"));
+        const auto again = test::await_now(world.services().roster_remove(orchard.requester(), *xmpp::Jid::parse("nurse@montague.lit")));
         REQUIRE_FALSE(again);
         CHECK(again.error().condition == xmpp::StanzaErrorCondition::ItemNotFound);
     }
@@ -371,7 +371,7 @@ TEST_SUITE("server")
     TEST_CASE("roster: removing a contact cancels both subscriptions and withdraws presence")
     {
         Lovers l;
-        REQUIRE(l.world.services().roster_remove(l.romeo.requester(), *xmpp::Jid::parse("juliet@montague.lit")));
+        REQUIRE(test::await_now(l.world.services().roster_remove(l.romeo.requester(), *xmpp::Jid::parse("juliet@montague.lit"))));
         auto got = l.romeo.take();
         CHECK(query_item(*push_for(got, "juliet@montague.lit")).attr("subscription") == "remove");
         CHECK(presence_of(got, "juliet@montague.lit/balcony", "unavailable"));
@@ -388,12 +388,12 @@ TEST_SUITE("server")
         World world;
         auto& romeo = world.connect("romeo@montague.lit/orchard");
         for (std::size_t i = 0; i < max_roster_items; ++i)
-            REQUIRE(world.services().roster_set(romeo.requester(), change("c" + std::to_string(i) + "@montague.lit")));
-        const auto full = world.services().roster_set(romeo.requester(), change("one-more@montague.lit"));
+            REQUIRE(test::await_now(world.services().roster_set(romeo.requester(), change("c" + std::to_string(i) + "@montague.lit"))));
+        const auto full = test::await_now(world.services().roster_set(romeo.requester(), change("one-more@montague.lit")));
         REQUIRE_FALSE(full);
         CHECK(full.error().condition == xmpp::StanzaErrorCondition::ResourceConstraint);
         // Existing items can still change.
-        CHECK(world.services().roster_set(romeo.requester(), change("c0@montague.lit", "renamed")));
+        CHECK(test::await_now(world.services().roster_set(romeo.requester(), change("c0@montague.lit", "renamed"))));
     }
 
     TEST_CASE("presence: subscription requests respect the roster cap, outbound and inbound")

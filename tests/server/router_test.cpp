@@ -31,11 +31,12 @@ struct Fixture {
         config.domains = {"montague.lit"};
         // Answers at every target and says which one it was asked at.
         dispatcher.add("get", "urn:test", "where", Target::Both | Target::OtherAccount,
-                       [this](const IqRequest& r, xml::Writer&) -> IqResult {
+                       inline_handler([this](const IqRequest& r, xml::Writer&) -> IqResult {
                            seen.push_back(r.target);
                            return {};
-                       });
-        dispatcher.add("get", "urn:test", "mine", Target::Both, [](const IqRequest&, xml::Writer&) -> IqResult { return {}; });
+                       }));
+        dispatcher.add("get", "urn:test", "mine", Target::Both,
+                       inline_handler([](const IqRequest&, xml::Writer&) -> IqResult { return {}; }));
     }
 
     std::string route(std::string_view text)
@@ -45,8 +46,12 @@ struct Fixture {
         auto stanza = xml::Stanza::parse(text, scope);
         REQUIRE(stanza);
         Envelopes reply;
+        IqReply pending;
         const Requester sender{romeo, "192.0.2.1", 1, nullptr};
-        router.route(std::move(*stanza), RouteContext{sender, config, dispatcher, {}, reply});
+        router.route(std::move(*stanza), RouteContext{sender, config, dispatcher, {}, reply, pending});
+        if (pending.valid()) {
+            if (auto answer = test::await_now(std::move(pending))) reply.push_back(std::move(*answer));
+        }
         return test::joined(reply);
     }
 };

@@ -3,8 +3,16 @@
 
 #include <map>
 
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/thread_pool.hpp>
+#include <asio/use_awaitable.hpp>
+
 #include "envelopes.hpp"
 #include "sasl/scram_client.hpp"
+#include "server/iq_dispatcher.hpp"
 #include "server/session.hpp"
 #include "xmpp/ns.hpp"
 
@@ -39,7 +47,13 @@ struct FakeHost : server::SessionHost {
         bound.push_back(full.str());
         return bind_outcome;
     }
-    void route(xml::Stanza&& stanza) override { routed.push_back(stanza.serialize()); }
+    // Unless set, every stanza is routed at once. It returns false to leave the stanza's handling pending.
+    std::function<bool(xml::Stanza&&)> on_route;
+    bool route(xml::Stanza&& stanza) override
+    {
+        routed.push_back(stanza.serialize());
+        return on_route ? on_route(std::move(stanza)) : true;
+    }
     std::vector<std::string> resumable;
     void enable_resumption(std::string_view id) override { resumable.emplace_back(id); }
 };
@@ -86,12 +100,19 @@ struct Harness {
         session.receive(bytes);
         return session.take_output();
     }
+    // feed(), with the blocking steps (a SCRAM lookup, PLAIN) carried out as the connection does.
+    std::string feed_running(std::string_view bytes)
+    {
+        session.receive(bytes);
+        while (session.action() == Session::Action::RunBlocking) session.blocking_done(session.take_blocking_job()());
+        return session.take_output();
+    }
     std::string login(const std::string& user = "alice", const std::string& password = "wonderland",
                       std::string_view mechanism = "SCRAM-SHA-256")
     {
         feed(header_to_localhost);
         sasl::ScramClient client(mechanism == "SCRAM-SHA-1" ? crypto::Hash::Sha1 : crypto::Hash::Sha256, user, password);
-        std::string out = feed("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='" + std::string(mechanism) +
+        std::string out = feed_running("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='" + std::string(mechanism) +
                                "'>" + crypto::base64_encode(client.client_first()) + "</auth>");
         const auto server_first = crypto::base64_decode(sasl_text(out, "challenge"));
         REQUIRE(server_first);
@@ -220,14 +241,90 @@ TEST_SUITE("server")
         CHECK(h.host.routed.size() == 2);
     }
 
+    TEST_CASE("session: a stanza whose handling is pending holds back the later ones, in order")
+    {
+        Harness h;
+        h.bind();
+        h.host.on_route = [](xml::Stanza&& stanza) { return stanza.name() != "iq"; };
+        h.feed("<iq type='get' id='1'><ping xmlns='urn:xmpp:ping'/></iq><message to='bob@localhost'/>"
+               "<iq type='get' id='2'><ping xmlns='urn:xmpp:ping'/></iq>");
+        REQUIRE(h.host.routed.size() == 1);
+        CHECK(h.session.action() == Session::Action::Route);
+        deliver(h.session, "<iq type='result' id='1'/>");  // what the connection does with the reply
+        h.session.routed();
+        REQUIRE(h.host.routed.size() == 3);  // the message, then the second IQ, which is pending again
+        CHECK(h.host.routed[1].find("<message") == 0);
+        CHECK(h.session.action() == Session::Action::Route);
+        h.session.routed();
+        CHECK(h.session.action() == Session::Action::None);
+        // A stream error while a stanza is pending closes the stream; a late routed() changes nothing.
+        h.feed("<iq type='get' id='3'><ping xmlns='urn:xmpp:ping'/></iq><message to='bob@localhost'/>");
+        REQUIRE(h.session.action() == Session::Action::Route);
+        h.session.fail(xmpp::StreamErrorCondition::SystemShutdown);
+        h.session.routed();
+        CHECK(h.session.action() == Session::Action::Close);
+        CHECK(h.host.routed.size() == 4);
+    }
+
+    TEST_CASE("session: an IQ handler that suspends (a pool hop) keeps the session's later stanzas waiting")
+    {
+        // The connection's part, as net::Connection does it: route() leaves the dispatcher's awaitable, the
+        // connection's coroutine awaits it, delivers the reply and calls routed().
+        asio::io_context io;
+        asio::thread_pool pool(1);
+        server::IqDispatcher dispatcher;
+        Harness h;
+        h.bind();
+        std::vector<std::string> seen_while_suspended;
+        dispatcher.add("get", "urn:test", "slow", server::Target::Server,
+                       [&](const server::IqRequest& request, xml::Writer& reply) -> asio::awaitable<server::IqResult> {
+                           co_await asio::post(pool, asio::use_awaitable);  // off the session's thread
+                           seen_while_suspended.push_back(std::to_string(h.host.routed.size()));
+                           co_await asio::post(io, asio::use_awaitable);  // back
+                           reply.open("slow").attr("xmlns", "urn:test").text(request.stanza.id()).close();
+                           co_return server::IqResult{};
+                       });
+        server::IqReply pending;
+        const xmpp::Jid jid = h.session.jid();
+        h.host.on_route = [&](xml::Stanza&& stanza) {
+            if (stanza.name() != "iq") return true;
+            pending = dispatcher.dispatch(std::move(stanza), server::Requester{jid, "192.0.2.1", 1}, server::Target::Server, {});
+            return false;
+        };
+        std::string out;
+        asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+            h.session.receive("<iq type='get' id='a' to='localhost'><slow xmlns='urn:test'/></iq>"
+                              "<message to='bob@localhost' id='m'/>"
+                              "<iq type='get' id='b' to='localhost'><slow xmlns='urn:test'/></iq>");
+            while (h.session.action() == Session::Action::Route) {
+                const auto reply = co_await std::exchange(pending, {});
+                if (reply) h.session.deliver(*reply);
+                out += h.session.take_output();
+                h.session.routed();
+            }
+        }, asio::detached);
+        io.run();
+        // While the first IQ's handler was away, nothing after it had been routed; the message came before
+        // the second IQ, and the replies are in order.
+        CHECK(seen_while_suspended == std::vector<std::string>{"1", "3"});
+        REQUIRE(h.host.routed.size() == 3);
+        CHECK(h.host.routed[1].find("id=\"m\"") != std::string::npos);
+        const auto a = out.find("<slow xmlns='urn:test'>a</slow>");
+        const auto b = out.find("<slow xmlns='urn:test'>b</slow>");
+        REQUIRE(a != std::string::npos);
+        REQUIRE(b != std::string::npos);
+        CHECK(a < b);
+        CHECK(h.session.action() == Session::Action::None);
+    }
+
     TEST_CASE("session ends the stream after three failed logins and reports each failure")
     {
         Harness h;
         CHECK(h.login("alice", "x").find("<not-authorized/>") != std::string::npos);
         CHECK(h.host.failures == 1);
         sasl::ScramClient c2(crypto::Hash::Sha256, "alice", "y");
-        std::string out = h.feed("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'>" +
-                                 crypto::base64_encode(c2.client_first()) + "</auth>");
+        std::string out = h.feed_running("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'>" +
+                                         crypto::base64_encode(c2.client_first()) + "</auth>");
         out = h.feed("<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
         CHECK(out.find("<aborted/>") != std::string::npos);
         out = h.feed("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='NOPE'/>");
