@@ -187,9 +187,17 @@ asio::awaitable<bool> Connection::read_proxy_header()
 
 asio::awaitable<void> Connection::open()
 {
-    if (listener_.trusted_proxy(address_)) {
-        if (!co_await read_proxy_header()) co_return stop();
-    } else if (listener_.proxy_protocol) {
+    const bool proxied = listener_.trusted_proxy(address_);
+    if (proxied && !co_await read_proxy_header()) co_return stop();
+
+    limit_key_ = runtime_.limits().key(address_);
+    if (!runtime_.limits().try_connect(limit_key_)) {
+        log::info("c2s.refused", "conn={} ip={} reason=max_connections_per_ip", id_, address_);
+        co_return stop();
+    }
+    counted_address_ = true;
+
+    if (listener_.proxy_protocol && !proxied) {
         // A direct client on a proxied listener: it may not claim another address.
         const std::size_t n = co_await read_some();
         if (n == 0) co_return stop();
@@ -199,13 +207,6 @@ asio::awaitable<void> Connection::open()
             co_return stop();
         }
     }
-
-    limit_key_ = runtime_.limits().key(address_);
-    if (!runtime_.limits().try_connect(limit_key_)) {
-        log::info("c2s.refused", "conn={} ip={} reason=max_connections_per_ip", id_, address_);
-        co_return stop();
-    }
-    counted_address_ = true;
     log::debug("c2s.connect", "conn={} ip={} port={}", id_, address_, port_ == Port::DirectTls ? "direct-tls" : "starttls");
 
     if (port_ == Port::DirectTls) {
