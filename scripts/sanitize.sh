@@ -12,7 +12,7 @@ if [[ ! -f $build/build.ninja ]]; then
   CXX=g++ meson setup "$build" --wrap-mode=nodownload -Db_sanitize=address,undefined \
     -Dbuildtype=debugoptimized -Dbenchmarks=disabled
 fi
-suites=(xml xmpp crypto sasl tls store config ctl server modules net fuzz integration)
+suites=(base xml xmpp crypto sasl tls store config ctl server modules net fuzz integration)
 # Only what these suites run (test programs, ternd, ternctl): the load generator and the like stay unbuilt.
 mapfile -t targets < <(meson introspect "$build" --tests | python3 -c '
 import json, os, sys
