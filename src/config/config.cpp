@@ -1024,6 +1024,7 @@ expected<Config, ConfigError> load_string(std::string_view toml_text, std::strin
         {"sasl", section({
             {"mechanisms", mechanisms(sasl.mechanisms)},
             {"scram_iterations", integer(sasl.scram_iterations, 4096, 1000000)},
+            {"strict_channel_binding_flag", boolean(sasl.strict_channel_binding_flag)},
         })},
         {"services", services(listed_services, base_dir)},
         {"turn", turn_shortcut(turn, base_dir)},

@@ -111,6 +111,9 @@ struct SaslConfig {
                                           SaslMechanism::ScramSha1Plus, SaslMechanism::ScramSha1,
                                           SaslMechanism::Plain};  // in order of preference
     std::uint32_t scram_iterations = 4096;
+    // true: refuse SCRAM's "y" flag whenever -PLUS is offered (RFC 5802's letter); false: only where
+    // tls-unique is offered (README, Security notes).
+    bool strict_channel_binding_flag = false;
 
     friend bool operator==(const SaslConfig&, const SaslConfig&) = default;
 };

@@ -25,6 +25,7 @@
 #include "net/runtime.hpp"
 #include "store/accounts.hpp"
 #include "store/roster.hpp"
+#include "store/secret.hpp"
 #include "tls/context.hpp"
 #include "tls/self_signed.hpp"
 
@@ -48,7 +49,8 @@ log::Level to_log_level(config::LogLevel level)
     return log::Level::Info;
 }
 
-std::shared_ptr<const server::SessionConfig> make_session_config(const config::Config& config)
+std::shared_ptr<const server::SessionConfig> make_session_config(const config::Config& config,
+                                                                  const std::string& sasl_secret)
 {
     auto session = std::make_shared<server::SessionConfig>();
     session->domains = config.server.domains;
@@ -58,6 +60,9 @@ std::shared_ptr<const server::SessionConfig> make_session_config(const config::C
     session->xml_limits.max_attributes = config.limits.max_attributes;
     for (const auto mechanism : config.sasl.mechanisms)
         session->sasl_mechanisms.emplace_back(config::to_string(mechanism));
+    session->scram_iterations = config.sasl.scram_iterations;
+    session->unknown_user_secret = sasl_secret;
+    session->strict_channel_binding_flag = config.sasl.strict_channel_binding_flag;
     session->sm_resume_timeout = config.limits.sm_resume_timeout;
     session->max_unacked_bytes = config.limits.max_outbox_bytes;
     return session;
@@ -112,7 +117,8 @@ rlim_t raise_open_file_limit()
     return limit.rlim_cur;
 }
 
-expected<Snapshot, std::string> make_snapshot(const config::Config& config, const config::Config* previous)
+expected<Snapshot, std::string> make_snapshot(const config::Config& config, const config::Config* previous,
+                                              const std::string& sasl_secret)
 {
     auto certificates = certificate_files(config);
     if (!certificates) return make_unexpected(certificates.error());
@@ -120,7 +126,7 @@ expected<Snapshot, std::string> make_snapshot(const config::Config& config, cons
     if (!context) return make_unexpected(context.error());
     auto iq = std::make_shared<server::IqDispatcher>();
     modules::register_all(*iq, config, previous);
-    return Snapshot{std::make_shared<const config::Config>(config), make_session_config(config), std::move(*context),
+    return Snapshot{std::make_shared<const config::Config>(config), make_session_config(config, sasl_secret), std::move(*context),
                     std::move(iq)};
 }
 
@@ -130,6 +136,7 @@ struct Server::Impl {
     config::Config config;
     std::string config_path;
 
+    std::string sasl_secret;  // data_dir/sasl_secret, read once: data_dir cannot change on reload
     std::unique_ptr<Runtime> runtime;
     asio::thread_pool pool{2};  // blocking work: PBKDF2 of PLAIN logins
     // Declared before `main`, so they outlive it: an accept still pending on `main` at shutdown holds a socket
@@ -163,6 +170,10 @@ expected<void, std::string> Server::Impl::prepare()
     if (ec) return make_unexpected("cannot create data_dir " + data_dir.string() + ": " + ec.message());
     ::chmod(data_dir.c_str(), 0700);
 
+    auto secret = store::load_or_create_secret(data_dir / store::sasl_secret_file_name);
+    if (!secret) return make_unexpected(secret.error());
+    sasl_secret = std::move(*secret);
+
     const fs::path accounts = data_dir / store::accounts_file_name;
     if (auto store = store::AccountStore::open(accounts.string()); !store)
         return make_unexpected("cannot open the account store " + accounts.string() + ": " + store.error().message);
@@ -170,7 +181,7 @@ expected<void, std::string> Server::Impl::prepare()
     if (auto store = store::RosterStore::open(roster.string()); !store)
         return make_unexpected("cannot open the roster store " + roster.string() + ": " + store.error().message);
 
-    auto snapshot = make_snapshot(config, nullptr);
+    auto snapshot = make_snapshot(config, nullptr, sasl_secret);
     if (!snapshot) return make_unexpected(snapshot.error());
     runtime = std::make_unique<Runtime>(std::move(*snapshot), accounts);
     return {};
@@ -260,7 +271,7 @@ void Server::Impl::reload()
     keep(next.server.workers != config.server.workers, "server.workers", next.server.workers, config.server.workers);
     keep(next.server.data_dir != config.server.data_dir, "server.data_dir", next.server.data_dir, config.server.data_dir);
 
-    auto snapshot = make_snapshot(next, &config);
+    auto snapshot = make_snapshot(next, &config, sasl_secret);
     if (!snapshot) {
         log::error("ternd.reload_failed", "error={}", log::quote(snapshot.error()));
         return;

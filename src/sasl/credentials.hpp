@@ -1,8 +1,8 @@
 #pragma once
 
-// Credential lookup that looks the same for unknown users: they get a stable fake salt (derived from the
-// username with a per-process secret, so repeated attempts see the same salt) and random keys that no
-// proof or password can match.
+// Credential lookup that looks the same for unknown users: they get a stable fake salt (an HMAC of realm and
+// username keyed by ServerContext::unknown_user_secret, so repeated attempts and restarts see the same salt),
+// the configured iteration count, and random keys that no proof or password can match.
 #include "crypto/crypto.hpp"
 #include "sasl/mechanism.hpp"
 

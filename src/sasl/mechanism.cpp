@@ -63,6 +63,13 @@ Step Step::fail(xmpp::SaslFailure failure, std::string text)
 
 Mechanism::~Mechanism() = default;
 
+bool y_flag_is_downgrade(const ServerContext& ctx)
+{
+    if (ctx.strict_channel_binding_flag) return !ctx.bindings.empty();
+    return std::any_of(ctx.bindings.begin(), ctx.bindings.end(),
+                       [](const ChannelBinding& b) { return b.type == "tls-unique"; });
+}
+
 std::unique_ptr<Mechanism> make_mechanism(std::string_view name, const ServerContext& ctx)
 {
     const auto it = std::find_if(known_mechanisms.begin(), known_mechanisms.end(),

@@ -49,9 +49,16 @@ struct ChannelBinding {
 struct ServerContext {
     bool tls = false;
     // The channel bindings the server supports on this connection. Non-empty means the server advertises
-    // -PLUS, and a SCRAM client sending the "y" flag is then refused as a downgrade (RFC 5802 §6). So leave
-    // it empty without TLS, and also when the configuration offers no -PLUS mechanism.
+    // -PLUS, and a SCRAM client sending the "y" flag may then be refused as a downgrade (RFC 5802 §6, see
+    // y_flag_is_downgrade). So leave it empty without TLS, and also when the configuration offers no -PLUS
+    // mechanism.
     std::vector<ChannelBinding> bindings;
+    // true: "y" is refused whenever bindings are offered (RFC 5802's letter, as Prosody 13 and ejabberd do).
+    // false: only when tls-unique is among them (README, Security notes).
+    bool strict_channel_binding_flag = false;
+    // The mechanisms advertised on this connection: with `bindings`, the input of XEP-0474's d= attribute in
+    // SCRAM's server-first message. Empty: no d= attribute.
+    std::vector<std::string> offered;
     // Stored keys for a SASLprep'd username, or nullopt for an unknown user (or no keys for that hash).
     // PLAIN calls it off the I/O thread (see Mechanism::blocking), so it must be thread-safe.
     std::function<std::optional<crypto::ScramKeys>(std::string_view username, crypto::Hash)> lookup;
@@ -59,7 +66,19 @@ struct ServerContext {
     std::function<std::string()> server_nonce;
     // Iteration count shown to unknown users; set it to what new accounts get so they look alike.
     std::uint32_t unknown_user_iterations = 4096;
+    // Keys the salts shown to unknown users (an HMAC of realm and username): a secret that outlives the
+    // process (data_dir/sasl_secret), so an unknown user's salt does not change at a restart either. Random
+    // and secret, or anyone could compute the fake salts and tell them from real ones.
+    std::string unknown_user_secret;
+    std::string realm;  // the domain: the same username in two domains gets two salts, as real ones do
 };
+
+// RFC 5802 §6: a SCRAM client sending "y" believes the server cannot bind. When the server can, an attacker
+// may have removed -PLUS from the mechanism list: true if that must fail the exchange here. Without bindings
+// never. Strict: whenever there are bindings. Otherwise only when tls-unique is offered: the one binding that
+// every client sending "y" in the wild knows (slixmpp 1.8, nbxmpp's older versions); where it is undefined (TLS
+// 1.3, or TLS 1.2 without the extended master secret), such a client cannot bind whatever the server offers.
+bool y_flag_is_downgrade(const ServerContext& ctx);
 
 class Mechanism {
 public:

@@ -10,6 +10,23 @@ namespace tern::sasl {
 
 using xmpp::SaslFailure;
 
+std::string downgrade_protection_hash(crypto::Hash hash, std::vector<std::string> mechanisms,
+                                      std::vector<std::string> binding_types)
+{
+    std::sort(mechanisms.begin(), mechanisms.end());
+    std::sort(binding_types.begin(), binding_types.end());
+    std::string input;
+    for (std::size_t i = 0; i < mechanisms.size(); ++i) {
+        if (i > 0) input += '\x1e';
+        input += mechanisms[i];
+    }
+    for (std::size_t i = 0; i < binding_types.size(); ++i) {
+        input += i > 0 ? '\x1e' : '\x1f';
+        input += binding_types[i];
+    }
+    return crypto::base64_encode(crypto::digest(hash, input));
+}
+
 Scram::Scram(crypto::Hash hash, bool plus, ServerContext ctx) : hash_(hash), plus_(plus), ctx_(std::move(ctx)) {}
 
 Step Scram::start(std::optional<std::string_view> initial_response)
@@ -62,15 +79,17 @@ Step Scram::client_first(std::string_view message)
             return fail(SaslFailure::MalformedRequest, "channel binding with a non-PLUS mechanism");
         const auto it = std::find_if(ctx_.bindings.begin(), ctx_.bindings.end(),
                                      [&](const ChannelBinding& b) { return b.type == first->cb_type; });
+        // No credentials were tried: malformed-request (as Prosody answers), so it does not count as a failed
+        // login. slixmpp 1.8 asks for tls-unique on TLS 1.3, then retries with the next mechanism.
         if (it == ctx_.bindings.end())
-            return fail(SaslFailure::NotAuthorized, "unsupported-channel-binding-type");
+            return fail(SaslFailure::MalformedRequest, "unsupported-channel-binding-type");
         cb_data = it->data;
         break;
     }
     case scram::CbFlag::ServerLacksIt:
         if (plus_)
             return fail(SaslFailure::MalformedRequest, "-PLUS mechanism without channel binding");
-        if (!ctx_.bindings.empty())
+        if (y_flag_is_downgrade(ctx_))
             return fail(SaslFailure::NotAuthorized, "server-does-support-channel-binding");
         break;
     case scram::CbFlag::NotSupported:
@@ -93,6 +112,11 @@ Step Scram::client_first(std::string_view message)
 
     std::string server_first = "r=" + nonce_ + ",s=" + crypto::base64_encode(keys_.salt) +
                                ",i=" + std::to_string(keys_.iterations);
+    if (!ctx_.offered.empty()) {
+        std::vector<std::string> types;
+        for (const ChannelBinding& b : ctx_.bindings) types.push_back(b.type);
+        server_first += ",d=" + downgrade_protection_hash(hash_, ctx_.offered, std::move(types));
+    }
     auth_message_ = first->bare + "," + server_first + ",";
     state_ = State::AwaitingClientFinal;
     return Step::challenge(std::move(server_first));

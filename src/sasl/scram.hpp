@@ -3,9 +3,18 @@
 // SCRAM-SHA-1 / SCRAM-SHA-256 and their -PLUS variants (RFC 5802, RFC 7677), server side.
 // Channel binding per RFC 5929 / RFC 9266: the c= attribute must be base64(gs2-header + cb-data).
 // SCRAM logins never run PBKDF2 (the stored keys suffice), so they are not blocking.
+// Downgrade protection per XEP-0474 (0.4, as ejabberd implements it): server-first carries d=.
+#include <string>
+#include <vector>
+
 #include "sasl/mechanism.hpp"
 
 namespace tern::sasl {
+
+// XEP-0474's d= value: base64(H(the mechanism names sorted and joined by 0x1E, then, if there are any
+// channel-binding types, 0x1F and the types sorted and joined by 0x1E)), H being the SCRAM hash.
+std::string downgrade_protection_hash(crypto::Hash hash, std::vector<std::string> mechanisms,
+                                      std::vector<std::string> binding_types);
 
 class Scram final : public Mechanism {
 public:

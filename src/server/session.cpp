@@ -277,6 +277,11 @@ sasl::ServerContext Session::sasl_context() const
     const bool plus_configured = std::any_of(config_->sasl_mechanisms.begin(), config_->sasl_mechanisms.end(),
                                              [](const std::string& m) { return m.ends_with("-PLUS"); });
     if (tls_ && plus_configured) context.bindings = tls_->bindings;
+    context.strict_channel_binding_flag = config_->strict_channel_binding_flag;
+    context.unknown_user_iterations = config_->scram_iterations;
+    context.unknown_user_secret = config_->unknown_user_secret;
+    context.realm = domain_;
+    context.offered = sasl::offered_mechanisms(config_->sasl_mechanisms, context);
     // Copies, not `this`: a blocking step runs this lookup on a pool thread.
     context.lookup = [&host = host_, domain = domain_](std::string_view username, crypto::Hash hash)
         -> std::optional<crypto::ScramKeys> {

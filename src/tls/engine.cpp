@@ -86,6 +86,10 @@ Engine Engine::client(std::shared_ptr<const Context> context, const ClientOption
             return engine;
         }
     }
+    if (!options.extended_master_secret && wolfSSL_DisableExtendedMasterSecret(ssl) != WOLFSSL_SUCCESS) {
+        engine.fail("tls: cannot switch off the extended master secret");
+        return engine;
+    }
     if (!options.alpn.empty()) {
         std::string list;
         for (const auto& protocol : options.alpn)
@@ -200,7 +204,6 @@ Status Engine::start_server()
     if (scan.state == HelloScanState::Invalid)
         return fail("tls: the client did not start with a valid TLS ClientHello");
     server_name_ = std::move(scan.server_name);
-    extended_master_secret_ = scan.extended_master_secret;
     if (!create_ssl(context_->select(server_name_)))
         return Status::Failed;
     if (direct_tls_ && use_alpn(ssl_, std::string(direct_tls_alpn)) != WOLFSSL_SUCCESS)
@@ -211,7 +214,7 @@ Status Engine::start_server()
 
 void Engine::scan_server_hello()
 {
-    if (role_ != Role::Client || hello_scanned_ || hello_.empty())
+    if (hello_scanned_ || hello_.empty())
         return;
     const auto scan = scan_hello(hello_, HelloType::ServerHello);
     if (scan.state == HelloScanState::NeedMore)
@@ -238,8 +241,14 @@ Status Engine::handshake()
         break;
     }
     scan_server_hello();
+    const std::size_t sent_before = io_.out.size();
     const int rc = role_ == Role::Server ? wolfSSL_accept(ssl_) : wolfSSL_connect(ssl_);
     io_.compact_input();
+    if (role_ == Role::Server && !hello_scanned_) {
+        // What the server agreed to is in its own ServerHello: the first record it writes.
+        hello_.append(io_.out, sent_before);
+        scan_server_hello();
+    }
     if (rc == WOLFSSL_SUCCESS) {
         on_established();
         return Status::Done;
@@ -393,7 +402,9 @@ std::shared_ptr<const Session> Engine::session() const
 std::optional<std::string> Engine::tls_unique() const
 {
 #ifdef WOLFSSL_HAVE_TLS_UNIQUE
-    if (is_tls13())
+    // Undefined on TLS 1.3 (RFC 9266 §3); on TLS 1.2 without the extended master secret two connections can
+    // share their Finished messages (the triple handshake attack, RFC 7627 §1), so it binds nothing there.
+    if (is_tls13() || !extended_master_secret_)
         return std::nullopt;
     // RFC 5929 §3.1: the first Finished of the handshake: the client's in a full handshake, the server's in an
     // abbreviated (resumed) one.

@@ -60,6 +60,7 @@ struct ClientOptions {
     std::string server_name{};        // SNI (and the name verified when the context verifies)
     std::vector<std::string> alpn{};  // protocols offered, most preferred first
     std::shared_ptr<const Session> resume{};  // offered for resumption
+    bool extended_master_secret = true;       // false: do not offer it (RFC 7627), for tests of servers
 };
 
 class Engine {
@@ -105,8 +106,9 @@ public:
     std::shared_ptr<const Session> session() const;
 
     // Channel binding data (RFC 5056) for "tls-exporter" (RFC 9266: TLS 1.3, or TLS 1.2 with extended
-    // master secret), "tls-unique" (RFC 5929, TLS 1.2 only) and "tls-server-end-point" (RFC 5929).
-    // nullopt when the type is not defined on this connection.
+    // master secret), "tls-unique" (RFC 5929: TLS 1.2 with the extended master secret only, RFC 7627 §6.4) and
+    // "tls-server-end-point" (RFC 5929). nullopt when the type is not defined on this connection. Whether the
+    // extended master secret is in use is read from the ServerHello, what both sides agreed on.
     std::optional<std::string> channel_binding(std::string_view type) const;
     // The types channel_binding() answers here, preferred first (for SASL -PLUS and XEP-0440).
     std::vector<std::string> channel_binding_types() const;
@@ -137,7 +139,9 @@ private:
     const Context::Domain* domain_ = nullptr;
     WOLFSSL* ssl_ = nullptr;
     MemoryIo io_;
-    std::string hello_;  // client: the server's first records, until their ServerHello has been scanned
+    // The server's first records (the client's received ones, the server's own sent ones) until the ServerHello
+    // in them has been scanned: whether the extended master secret was negotiated is only written there.
+    std::string hello_;
     std::string server_name_;
     std::string last_error_;
     std::optional<std::string> peer_end_point_;  // client: tls-server-end-point of the server's certificate
@@ -146,10 +150,10 @@ private:
     Role role_;
     State state_;
     bool direct_tls_ = false;
-    bool extended_master_secret_ = false;
+    bool extended_master_secret_ = false;  // TLS 1.2: the ServerHello accepted it (RFC 7627)
     bool has_exporter_ = false;
     bool close_sent_ = false;
-    bool hello_scanned_ = false;  // client: the ServerHello has been looked at
+    bool hello_scanned_ = false;  // the ServerHello has been looked at
 };
 
 }  // namespace tern::tls

@@ -67,6 +67,7 @@ TEST_CASE("config defaults are what an operator expects")
                                                           SaslMechanism::ScramSha1Plus, SaslMechanism::ScramSha1,
                                                           SaslMechanism::Plain});
     CHECK(c.sasl.scram_iterations == 4096);
+    CHECK_FALSE(c.sasl.strict_channel_binding_flag);
     CHECK(c.services.empty());
 }
 
@@ -131,6 +132,7 @@ sm_resume_timeout = 86400
 [sasl]
 mechanisms = ["SCRAM-SHA-1", "PLAIN"]
 scram_iterations = 1000000
+strict_channel_binding_flag = true
 )");
     CHECK(c.server.domains == std::vector<std::string>{"example.org", "chat.example.net"});
     CHECK(c.server.data_dir == "/var/lib/tern");
@@ -170,6 +172,7 @@ scram_iterations = 1000000
     CHECK(c.limits.sm_resume_timeout == 86400s);
     CHECK(c.sasl.mechanisms == std::vector<SaslMechanism>{SaslMechanism::ScramSha1, SaslMechanism::Plain});
     CHECK(c.sasl.scram_iterations == 1000000);
+    CHECK(c.sasl.strict_channel_binding_flag);
 }
 
 TEST_CASE("config error names file, line and key in one line")

@@ -26,7 +26,6 @@ Address sic(XmppClient& client, const std::string& to = "localhost", std::string
         return {"", "", std::string(reply.root().child("error", xmpp::ns::client).first_child_element().name())};
     const xml::Element address = reply.root().child("address", ns);
     REQUIRE(address);
-    if (ns == xmpp::ns::sic_0) return {std::string(address.text()), "", ""};
     return {std::string(address.child("ip", ns).text()), std::string(address.child("port", ns).text()), ""};
 }
 
@@ -82,6 +81,7 @@ TEST_SUITE("integration")
         CHECK(at_account.port == own_port);
         const Address v0 = sic(client, "localhost", xmpp::ns::sic_0);
         CHECK(v0.ip == "127.0.0.1");
+        CHECK(v0.port == own_port);
     }
 
     TEST_CASE("sic: the client's IPv6 address over [::1]")
@@ -92,6 +92,28 @@ TEST_SUITE("integration")
         const Address a = sic(client);
         CHECK(a.ip == "::1");
         CHECK(a.port == std::to_string(client.local_port()));
+    }
+
+    TEST_CASE("sic: version 0 as published, <ip xmlns='urn:xmpp:sic:0'/> answered with the address as text")
+    {
+        Fixture f;
+        XmppClient client(f.server.starttls_port());
+        client.login("alice", "wonderland", "phone");
+        for (const char* to : {"localhost", "alice@localhost"}) {
+            CAPTURE(to);
+            client.send(std::string("<iq type='get' id='ip0' to='") + to + "'><ip xmlns='urn:xmpp:sic:0'/></iq>");
+            const xml::Stanza reply = client.next_stanza();
+            CHECK(reply.id() == "ip0");
+            CHECK(reply.type() == "result");
+            const xml::Element ip = reply.root().child("ip", xmpp::ns::sic_0);
+            REQUIRE(ip);
+            CHECK(ip.text() == "127.0.0.1");
+            CHECK_FALSE(ip.first_child_element());
+        }
+        client.send("<iq type='get' id='ip1' to='bob@localhost'><ip xmlns='urn:xmpp:sic:0'/></iq>");
+        const xml::Stanza other = client.next_stanza();
+        CHECK(other.type() == "error");
+        CHECK(other.root().child("error", xmpp::ns::client).child("forbidden", xmpp::ns::stanzas));
     }
 
     TEST_CASE("sic: asking about another account's bare JID is forbidden")

@@ -27,14 +27,15 @@ class Ternd:
 
 @contextlib.contextmanager
 def running_ternd(ternd, ternctl, accounts, mechanisms):
-    """accounts: {bare JID: password}; mechanisms: the SASL mechanisms to offer, in order."""
+    """accounts: {bare JID: password}; mechanisms: the SASL mechanisms to offer, in order (None: the default)."""
     with tempfile.TemporaryDirectory(prefix="tern-interop-") as tmp:
         port = free_port()
         config = os.path.join(tmp, "tern.toml")
         with open(config, "w") as f:
             f.write(f'[server]\ndomains = ["localhost"]\ndata_dir = "{tmp}/data"\nlog_level = "debug"\n'
-                    f'[c2s]\nlisten = ["127.0.0.1:{port}"]\ndirect_tls = []\n'
-                    f'[sasl]\nmechanisms = {json.dumps(mechanisms)}\n')
+                    f'[c2s]\nlisten = ["127.0.0.1:{port}"]\ndirect_tls = []\n')
+            if mechanisms is not None:
+                f.write(f'[sasl]\nmechanisms = {json.dumps(mechanisms)}\n')
         for jid, password in accounts.items():
             subprocess.run([ternctl, "--config", config, "adduser", jid], input=(password + "\n").encode(),
                            check=True, timeout=30)

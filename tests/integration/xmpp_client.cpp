@@ -200,6 +200,8 @@ std::string XmppClient::scram(std::string_view mechanism, const std::string& use
         options.gs2_flag = "p=" + binding_type;
         options.binding_data =
             binding_data_override.empty() ? channel_binding(binding_type).value_or("") : binding_data_override;
+    } else if (binding_type == "y") {
+        options.gs2_flag = "y";
     }
     sasl::ScramClient client(hash, user, password, options);
     send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='" + std::string(mechanism) + "'>" +
@@ -216,6 +218,28 @@ std::string XmppClient::scram(std::string_view mechanism, const std::string& use
     if (!client.verify_server_final(sasl_payload(reply.root().text())))
         throw std::runtime_error("the server's signature does not verify");
     return "success";
+}
+
+std::string XmppClient::scram_server_first(std::string_view mechanism, const std::string& user,
+                                           const std::string& binding_type)
+{
+    const crypto::Hash hash = mechanism.starts_with("SCRAM-SHA-256") ? crypto::Hash::Sha256 : crypto::Hash::Sha1;
+    sasl::ScramClientOptions options;
+    if (mechanism.ends_with("-PLUS")) {
+        options.gs2_flag = "p=" + binding_type;
+        options.binding_data = channel_binding(binding_type).value_or("");
+    }
+    sasl::ScramClient client(hash, user, "unused", options);
+    send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='" + std::string(mechanism) + "'>" +
+         crypto::base64_encode(client.client_first()) + "</auth>");
+    xml::Stanza reply = next_stanza();
+    if (reply.name() == "failure") return "failure:" + std::string(reply.root().first_child_element().name());
+    if (reply.name() != "challenge") throw std::runtime_error("expected a challenge: " + reply.serialize());
+    std::string server_first = sasl_payload(reply.root().text());
+    send("<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+    reply = next_stanza();
+    if (reply.name() != "failure") throw std::runtime_error("expected a failure after abort: " + reply.serialize());
+    return server_first;
 }
 
 std::string XmppClient::plain(const std::string& user, const std::string& password)

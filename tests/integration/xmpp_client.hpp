@@ -71,9 +71,15 @@ public:
     // <starttls/>, <proceed/>, handshake, new stream; returns the new features.
     xml::Stanza starttls(const TlsOptions& options = {});
 
-    // A SCRAM exchange. Returns "success", or the <failure/> condition name.
+    // A SCRAM exchange. Returns "success", or the <failure/> condition name. With a non-PLUS mechanism,
+    // binding_type "y" sends the gs2 flag "y" (the client could bind but believes the server cannot).
     std::string scram(std::string_view mechanism, const std::string& user, const std::string& password,
                       const std::string& binding_type = {}, const std::string& binding_data_override = {});
+    // Sends a SCRAM client-first message for `user` and returns the server-first message (decoded), then
+    // aborts the exchange; returns "failure:<condition>" if the server refuses at once. A -PLUS mechanism
+    // binds to `binding_type`.
+    std::string scram_server_first(std::string_view mechanism, const std::string& user,
+                                   const std::string& binding_type = "tls-server-end-point");
     std::string plain(const std::string& user, const std::string& password);
     // Binds (resource empty: server-generated) and returns the full JID, or the error condition name.
     std::string bind(const std::string& resource = {});

@@ -44,11 +44,23 @@ TEST_SUITE("modules")
               "<port>12345</port></address></iq>");
     }
 
-    TEST_CASE("sic:0 returns the address only, as the element's text")
+    TEST_CASE("sic:0 as published answers <ip/> with the address as the element's text")
+    {
+        Sic s;
+        CHECK(s.ask("<iq id='a' type='get'><ip xmlns='urn:xmpp:sic:0'/></iq>", "192.0.2.1", 4000) ==
+              "<iq type='result' id='a'><ip xmlns='urn:xmpp:sic:0'>192.0.2.1</ip></iq>");
+        CHECK(s.ask("<iq id='a' type='get'><ip xmlns='urn:xmpp:sic:0'/></iq>", "2001:db8::1", 0) ==
+              "<iq type='result' id='a'><ip xmlns='urn:xmpp:sic:0'>2001:db8::1</ip></iq>");
+    }
+
+    TEST_CASE("sic:0 answers <address/> with <ip/> and <port/> children, as ejabberd and Prosody do")
     {
         Sic s;
         CHECK(s.ask("<iq id='a' type='get'><address xmlns='urn:xmpp:sic:0'/></iq>", "192.0.2.9", 4000) ==
-              "<iq type='result' id='a'><address xmlns='urn:xmpp:sic:0'>192.0.2.9</address></iq>");
+              "<iq type='result' id='a'><address xmlns='urn:xmpp:sic:0'><ip>192.0.2.9</ip><port>4000</port>"
+              "</address></iq>");
+        CHECK(s.ask("<iq id='a' type='get'><address xmlns='urn:xmpp:sic:0'/></iq>", "192.0.2.9", 0) ==
+              "<iq type='result' id='a'><address xmlns='urn:xmpp:sic:0'><ip>192.0.2.9</ip></address></iq>");
     }
 
     TEST_CASE("sic answers at the server and at the own bare JID, forbids it at another account's")
@@ -57,10 +69,11 @@ TEST_SUITE("modules")
         const std::string own = s.ask("<iq id='b' type='get' to='romeo@montague.lit'><address xmlns='urn:xmpp:sic:1'/></iq>",
                                       "192.0.2.9", 4000, Target::Account);
         CHECK(own.find("<ip>192.0.2.9</ip>") != std::string::npos);
-        for (const char* ns : {"urn:xmpp:sic:1", "urn:xmpp:sic:0"}) {
-            CAPTURE(ns);
-            const std::string other = s.ask("<iq id='c' type='get' to='juliet@montague.lit'><address xmlns='" +
-                                                std::string(ns) + "'/></iq>",
+        for (const char* query : {"<address xmlns='urn:xmpp:sic:1'/>", "<address xmlns='urn:xmpp:sic:0'/>",
+                                  "<ip xmlns='urn:xmpp:sic:0'/>"}) {
+            CAPTURE(query);
+            const std::string other = s.ask("<iq id='c' type='get' to='juliet@montague.lit'>" + std::string(query) +
+                                                "</iq>",
                                             "192.0.2.9", 4000, Target::OtherAccount);
             CHECK(other.find("type='error'") != std::string::npos);
             CHECK(other.find("<forbidden xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>") != std::string::npos);

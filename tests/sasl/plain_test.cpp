@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
+
 using namespace tern;
 using namespace tern::sasl;
 using namespace tern::sasl::test;
@@ -104,6 +106,20 @@ TEST_SUITE("sasl")
         check_failure(unknown, SaslFailure::NotAuthorized);
         CHECK(wrong.text == unknown.text);
         check_failure(f.make()->start("\0User\0pencil"s), SaslFailure::NotAuthorized);  // no case folding
+    }
+
+    TEST_CASE("plain for an unknown user derives with the configured iterations, as for a known one")
+    {
+        // The cost of PBKDF2 is what tells a known user from an unknown one by time; nothing else is slow.
+        Fixture f;
+        f.ctx.unknown_user_iterations = 200000;
+        const auto started = std::chrono::steady_clock::now();
+        check_failure(f.make()->start("\0nobody\0pencil"s), SaslFailure::NotAuthorized);
+        const auto unknown = std::chrono::steady_clock::now() - started;
+        f.ctx.unknown_user_iterations = 32;
+        const auto again = std::chrono::steady_clock::now();
+        check_failure(f.make()->start("\0nobody\0pencil"s), SaslFailure::NotAuthorized);
+        CHECK(unknown > 4 * (std::chrono::steady_clock::now() - again));
     }
 
     TEST_CASE("plain SASLpreps the username and the password")

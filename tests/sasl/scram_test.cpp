@@ -215,6 +215,26 @@ TEST_SUITE("sasl")
         check_failure(exchange(*m, client), SaslFailure::NotAuthorized, "invalid-proof");
     }
 
+    TEST_CASE("scram unknown user's salt depends on the secret, the realm and the hash, not on the process")
+    {
+        auto salt_for = [](std::string secret, std::string realm, std::string_view mechanism) {
+            Fixture f;
+            f.ctx.unknown_user_secret = std::move(secret);
+            f.ctx.realm = std::move(realm);
+            const Step s = f.make(mechanism)->start("n,,n=nobody,r=abc");
+            REQUIRE(s.kind == Kind::Challenge);
+            const auto s_at = s.data.find(",s=");
+            return s.data.substr(s_at + 3, s.data.find(",i=") - s_at - 3);
+        };
+        const std::string secret(32, '\x07');
+        const std::string salt = salt_for(secret, "example.org", "SCRAM-SHA-256");
+        // A fresh Fixture stands for a restarted server: the same secret from data_dir, the same salt.
+        CHECK(salt_for(secret, "example.org", "SCRAM-SHA-256") == salt);
+        CHECK(salt_for(std::string(32, '\x08'), "example.org", "SCRAM-SHA-256") != salt);
+        CHECK(salt_for(secret, "example.net", "SCRAM-SHA-256") != salt);
+        CHECK(salt_for(secret, "example.org", "SCRAM-SHA-1") != salt);
+    }
+
     TEST_CASE("scram treats unusable stored keys as an unknown user")
     {
         Fixture f;
@@ -284,12 +304,71 @@ TEST_SUITE("sasl")
         CHECK(last.data == client.expected_server_final);
     }
 
-    TEST_CASE("scram y flag is refused as a downgrade when the server offers channel binding")
+    TEST_CASE("scram y flag is refused as a downgrade when the server offers tls-unique")
     {
-        Fixture f(true, {{"tls-exporter", exporter}});
+        Fixture f(true, {{"tls-unique", std::string(12, '\x21')}, {"tls-server-end-point", end_point}});
         auto m = f.make();
         check_failure(m->start("y,,n=user,r=abc"), SaslFailure::NotAuthorized, "server-does-support-channel-binding");
         CHECK(f.accounts.lookups.empty());
+    }
+
+    TEST_CASE("scram y flag is accepted where the offered bindings exclude tls-unique (TLS 1.3)")
+    {
+        Fixture f(true, {{"tls-exporter", exporter}, {"tls-server-end-point", end_point}});
+        auto m = f.make();
+        ScramClient client;
+        client.gs2_header = "y,,";
+        CHECK(exchange(*m, client).kind == Kind::Success);
+    }
+
+    TEST_CASE("scram y flag is refused whenever bindings are offered with strict_channel_binding_flag")
+    {
+        for (const char* type : {"tls-exporter", "tls-server-end-point", "tls-unique"}) {
+            CAPTURE(type);
+            Fixture f(true, {{type, exporter}});
+            f.ctx.strict_channel_binding_flag = true;
+            check_failure(f.make()->start("y,,n=user,r=abc"), SaslFailure::NotAuthorized,
+                          "server-does-support-channel-binding");
+        }
+        Fixture none;
+        none.ctx.strict_channel_binding_flag = true;
+        ScramClient client;
+        client.gs2_header = "y,,";
+        CHECK(exchange(*none.make(), client).kind == Kind::Success);
+    }
+
+    TEST_CASE("y_flag_is_downgrade: never without bindings, on tls-unique by default, on any binding when strict")
+    {
+        ServerContext ctx;
+        CHECK_FALSE(y_flag_is_downgrade(ctx));
+        ctx.bindings = {{"tls-exporter", exporter}, {"tls-server-end-point", end_point}};
+        CHECK_FALSE(y_flag_is_downgrade(ctx));
+        ctx.bindings.push_back({"tls-unique", "f"});
+        CHECK(y_flag_is_downgrade(ctx));
+        ctx.bindings = {{"tls-server-end-point", end_point}};
+        ctx.strict_channel_binding_flag = true;
+        CHECK(y_flag_is_downgrade(ctx));
+    }
+
+    TEST_CASE("scram server-first carries XEP-0474's d= over the offered mechanisms and binding types")
+    {
+        Fixture f(true, {{"tls-server-end-point", end_point}, {"tls-exporter", exporter}});
+        f.ctx.offered = {"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256", "PLAIN"};
+        // Sorted, 0x1E between names, 0x1F before the binding types (XEP-0474 0.4, ejabberd's xmpp library).
+        const std::string input = "PLAIN\x1eSCRAM-SHA-256\x1eSCRAM-SHA-256-PLUS\x1ftls-exporter\x1etls-server-end-point";
+        const std::string expected = crypto::base64_encode(crypto::digest(Hash::Sha256, input));
+        CHECK(downgrade_protection_hash(Hash::Sha256, f.ctx.offered, {"tls-server-end-point", "tls-exporter"}) == expected);
+        const Step first = f.make()->start("n,,n=user,r=abc");
+        REQUIRE(first.kind == Kind::Challenge);
+        CHECK(first.data.ends_with(",i=64,d=" + expected));
+        // The client's proof covers the d= attribute like the rest of server-first.
+        ScramClient client;
+        CHECK(exchange(*f.make(), client).kind == Kind::Success);
+        // Without bindings, no 0x1F part; with nothing offered (a caller that does not say), no d= at all.
+        CHECK(downgrade_protection_hash(Hash::Sha1, {"SCRAM-SHA-1", "PLAIN"}, {}) ==
+              crypto::base64_encode(crypto::digest(Hash::Sha1, "PLAIN\x1eSCRAM-SHA-1")));
+        f.ctx.offered.clear();
+        CHECK(f.make()->start("n,,n=user,r=abc").data.find(",d=") == std::string::npos);
     }
 
     TEST_CASE("scram n flag is fine on a non-PLUS mechanism even when the server offers channel binding")
@@ -345,7 +424,7 @@ TEST_SUITE("sasl")
         Fixture f(true, {{"tls-exporter", exporter}});
         for (std::string_view type : {"tls-unique", "tls-server-end-point", "TLS-EXPORTER", "x"}) {
             auto m = f.make("SCRAM-SHA-256-PLUS");
-            check_failure(m->start("p=" + std::string(type) + ",,n=user,r=abc"), SaslFailure::NotAuthorized,
+            check_failure(m->start("p=" + std::string(type) + ",,n=user,r=abc"), SaslFailure::MalformedRequest,
                           "unsupported-channel-binding-type");
         }
     }

@@ -1,6 +1,8 @@
 #include "store/accounts.hpp"
 
 #include <doctest/doctest.h>
+
+#include "temp_dir.hpp"
 #include <sqlite3.h>
 #include <stdlib.h>
 
@@ -19,19 +21,9 @@ namespace {
 constexpr std::uint32_t test_iterations = 64;
 const sys_seconds t0{std::chrono::seconds{1700000000}};
 
-class TempDir {
-public:
-    TempDir()
-    {
-        std::string pattern = (std::filesystem::temp_directory_path() / "tern_store_XXXXXX").string();
-        REQUIRE(mkdtemp(pattern.data()) != nullptr);
-        path_ = pattern;
-    }
-    ~TempDir() { std::filesystem::remove_all(path_); }
-    std::string file(const char* name = "accounts.sqlite") const { return (path_ / name).string(); }
-
-private:
-    std::filesystem::path path_;
+// Every TempDir here names accounts.sqlite by default.
+struct TempDir : test::TempDir {
+    TempDir() : test::TempDir("accounts.sqlite") {}
 };
 
 AccountStore open_ok(const std::string& path)

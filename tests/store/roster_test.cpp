@@ -1,6 +1,8 @@
 #include "store/roster.hpp"
 
 #include <doctest/doctest.h>
+
+#include "temp_dir.hpp"
 #include <sqlite3.h>
 #include <stdlib.h>
 
@@ -13,19 +15,9 @@ using namespace tern::store;
 
 namespace {
 
-class TempDir {
-public:
-    TempDir()
-    {
-        std::string pattern = (std::filesystem::temp_directory_path() / "tern_roster_XXXXXX").string();
-        REQUIRE(mkdtemp(pattern.data()) != nullptr);
-        path_ = pattern;
-    }
-    ~TempDir() { std::filesystem::remove_all(path_); }
-    std::string file(const char* name = "roster.sqlite") const { return (path_ / name).string(); }
-
-private:
-    std::filesystem::path path_;
+// Every TempDir here names roster.sqlite by default.
+struct TempDir : test::TempDir {
+    TempDir() : test::TempDir("roster.sqlite") {}
 };
 
 RosterStore open_ok(const std::string& path)

@@ -174,15 +174,29 @@ TEST_SUITE("tls")
         CHECK(first.server.channel_binding("tls-exporter") != second.server.channel_binding("tls-exporter"));
     }
 
-    TEST_CASE("TLS 1.2 without extended master secret does not offer tls-exporter")
+    TEST_CASE("TLS 1.2 without extended master secret offers neither tls-exporter nor tls-unique")
     {
+        // RFC 9266 §4.1 for the exporter; for tls-unique the triple handshake attack (RFC 7627 §1): without the
+        // extended master secret two connections can end with the same Finished messages.
         Certificates certs;
         auto server = Engine::server(server_context(certs));
         RawClient client(wolfTLSv1_2_client_method());
         REQUIRE(wolfSSL_DisableExtendedMasterSecret(client.ssl()) == WOLFSSL_SUCCESS);
         REQUIRE(client.handshake_with(server));
-        CHECK(server.channel_binding_types() == Types{"tls-unique", "tls-server-end-point"});
+        CHECK(server.channel_binding_types() == Types{"tls-server-end-point"});
         CHECK_FALSE(server.channel_binding("tls-exporter"));
+        CHECK_FALSE(server.channel_binding("tls-unique"));
+    }
+
+    TEST_CASE("both engines agree on the extended master secret: neither side binds to tls-unique without it")
+    {
+        Certificates certs;
+        auto c = connect(server_context(certs), client_context({.max_version = Version::Tls1_2}),
+                         {.extended_master_secret = false});
+        CHECK(c.client.protocol_version() == "TLSv1.2");
+        CHECK(c.server.channel_binding_types() == Types{"tls-server-end-point"});
+        CHECK(c.client.channel_binding_types() == Types{"tls-server-end-point"});
+        check_equal_on_both_sides(c, {"tls-server-end-point"});
     }
 
     // Hand-built, because a lean wolfSSL (NO_OLD_TLS) cannot even act as a TLS 1.1 client.
