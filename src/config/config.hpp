@@ -99,7 +99,18 @@ struct LimitsConfig {
     std::uint32_t ipv6_prefix_length = 64;            // IPv6 addresses are counted per prefix of this length
     std::uint32_t max_auth_failures_per_minute = 5;   // answered without delay, per address and per account
     std::chrono::seconds auth_failure_max_delay{10};  // the longest a login's answer waits after failures
+    // What waits for one client (outbox and XEP-0198 queue, also while detached): deliveries beyond
+    // either bound bounce to their senders with resource-constraint.
     std::uint32_t max_outbox_bytes = 1048576;
+    std::uint32_t max_queued_stanzas = 10000;
+    // A client whose outbox stays full this long (it reads nothing) is disconnected.
+    std::chrono::seconds outbox_stall_timeout{60};
+    // Deliveries handed to a session's worker and not yet taken into its outbox.
+    std::uint32_t max_pending_delivery_bytes = 4194304;
+    std::uint32_t max_pending_deliveries = 10000;
+    // Each session's inbound bytes (ejabberd's shaper): a sustained rate and a burst; 0 = unlimited.
+    std::uint32_t max_inbound_bytes_per_second = 2097152;
+    std::uint32_t inbound_burst_bytes = 2097152;
     std::uint32_t max_resources_per_account = 10;
     std::chrono::seconds sm_resume_timeout{300};  // XEP-0198: how long a dropped session waits to be resumed
 

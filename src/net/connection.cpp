@@ -1,5 +1,6 @@
 #include "net/connection.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include <asio/co_spawn.hpp>
@@ -74,8 +75,13 @@ void log_exception(std::exception_ptr error)
 
 void SessionHandle::deliver(std::string serialized_stanza)
 {
-    std::lock_guard lock(mutex_);
-    if (auto owner = owner_.lock()) owner->post_deliver(std::move(serialized_stanza));
+    std::shared_ptr<Connection> refused_by;
+    {
+        std::lock_guard lock(mutex_);
+        if (auto owner = owner_.lock(); owner && !owner->post_deliver(serialized_stanza)) refused_by = std::move(owner);
+    }
+    // Outside the lock: the bounce goes to another handle (or this one).
+    if (refused_by) refused_by->refuse(serialized_stanza);
 }
 
 void SessionHandle::kick(xmpp::StreamErrorCondition condition, std::string text)
@@ -109,6 +115,9 @@ Connection::Connection(asio::ip::tcp::socket socket, const config::Listener& lis
       pool_(pool),
       snapshot_(runtime.snapshot()),
       id_(next_connection_id.fetch_add(1, std::memory_order_relaxed)),
+      shaper_(snapshot_.config->limits.max_inbound_bytes_per_second, snapshot_.config->limits.inbound_burst_bytes,
+              Clock::now()),
+      pending_bound_{snapshot_.config->limits.max_pending_delivery_bytes, snapshot_.config->limits.max_pending_deliveries},
       started_(Clock::now()),
       last_read_(started_)
 {
@@ -152,6 +161,7 @@ std::optional<std::size_t> Connection::try_read()
     if (ec) return 0;
     last_read_ = Clock::now();
     pinged_ = false;
+    read_after_ = shaper_.consume(n, last_read_);
     return n;
 }
 
@@ -226,7 +236,14 @@ asio::awaitable<void> Connection::open()
 // The stream from here on is read by callbacks (see connection.hpp).
 void Connection::wait_readable()
 {
+    reading_paused_ = false;
     if (stopped_ || detached_) return;
+    if (read_after_ > Clock::now()) {
+        // Over the inbound rate: not reading is the backpressure; the timer resumes reading.
+        reading_paused_ = true;
+        if (read_after_ < timer_.expiry()) arm_timer();
+        return;
+    }
     // Input may have moved the deadline earlier (a session that just bound is pinged on a shorter clock).
     if (deadline() < timer_.expiry()) arm_timer();
     socket_.async_wait(asio::ip::tcp::socket::wait_read,
@@ -244,6 +261,7 @@ void Connection::on_readable(const asio::error_code& ec)
     receive({read_buffer.data(), *n});
     if (stopped_ || detached_) return;
     pump();
+    note_queue();  // acknowledgements may have emptied the XEP-0198 queue
     switch (session_->action()) {
     case server::Session::Action::StartTls:
     case server::Session::Action::RunBlocking:
@@ -379,9 +397,10 @@ void Connection::send_plain(std::string_view bytes)
     } else {
         wire_.append(bytes);
     }
-    if (wire_.size() > snapshot_.config->limits.max_outbox_bytes) {
-        // A client that does not read its stream is not buffered for ever: to a resumable session this
-        // is a dropped connection (its unacknowledged stanzas are kept, within their own bound).
+    if (wire_.size() > 2 * std::size_t{snapshot_.config->limits.max_outbox_bytes}) {
+        // Deliveries are admitted within max_outbox_bytes (accept_delivery), so only the session's own
+        // replies get here: a client that asks and never reads is not buffered for ever. To a resumable
+        // session this is a dropped connection (its unacknowledged stanzas are kept, within their bound).
         log::info("c2s.outbox_full", "conn={} ip={} bytes={}", id_, address_, wire_.size());
         return connection_lost();
     }
@@ -427,6 +446,7 @@ void Connection::on_written(const asio::error_code& ec)
     release_if_large(writing_);
     if (ec) connection_lost();  // a Detached session stays until its deadline
     flush();
+    note_queue();
 }
 
 Connection::Clock::time_point Connection::deadline() const
@@ -437,10 +457,12 @@ Connection::Clock::time_point Connection::deadline() const
     const auto idle = last_read_ + limits.idle_timeout;
     if (!session_ || session_->state() != server::Session::State::Bound)
         return std::min(idle, started_ + limits.auth_timeout);
+    // A full outbox that does not drain: the client reads nothing.
+    const auto stalled = stall_.deadline(limits.outbox_stall_timeout).value_or(Clock::time_point::max());
     // XEP-0199: a quiet client is pinged when two thirds of the idle timeout have passed; any answer (any
     // bytes) restarts the clock.
-    if (!pinged_) return last_read_ + limits.idle_timeout * 2 / 3;
-    return idle;
+    if (!pinged_) return std::min(stalled, last_read_ + limits.idle_timeout * 2 / 3);
+    return std::min(stalled, idle);
 }
 
 // The one pending wait on timer_; setting the expiry cancels the previous wait, whose handler then does
@@ -448,7 +470,7 @@ Connection::Clock::time_point Connection::deadline() const
 void Connection::arm_timer()
 {
     if (stopped_) return;
-    timer_.expires_at(deadline());
+    timer_.expires_at(reading_paused_ ? std::min(deadline(), read_after_) : deadline());
     timer_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
         if (ec != asio::error::operation_aborted) self->on_timer();
     });
@@ -457,7 +479,9 @@ void Connection::arm_timer()
 void Connection::on_timer()
 {
     if (stopped_) return;
-    if (Clock::now() >= deadline()) on_deadline();
+    const auto now = Clock::now();
+    if (reading_paused_ && now >= read_after_) wait_readable();
+    if (now >= deadline()) on_deadline();
     arm_timer();
 }
 
@@ -469,6 +493,15 @@ void Connection::on_deadline()
     }
     if (closing_ || !session_) return stop();
     const bool bound = session_->state() == server::Session::State::Bound;
+    const auto stalled = stall_.deadline(snapshot_.config->limits.outbox_stall_timeout);
+    if (bound && stalled && *stalled <= Clock::now()) {
+        // Its outbox has been full for outbox_stall_timeout: a client that reads nothing (a slow one
+        // drains it now and then). To a resumable session this is a dropped connection.
+        log::info("c2s.outbox_stalled", "conn={} ip={} jid={} bytes={}", id_, address_,
+                  log::quote(session_->jid().str()), queued_bytes());
+        stall_ = {};
+        return connection_lost();
+    }
     if (bound && !pinged_) {
         pinged_ = true;
         session_->ping();
@@ -553,9 +586,7 @@ void Connection::end_session()
     auto bounces = server::bounces(session_->take_unacked());
     if (bounces.empty()) return;
     log::info("c2s.unacked_bounced", "jid={} count={}", log::quote(session_->jid().str()), bounces.size());
-    for (auto& bounce : bounces) {
-        if (auto sender = runtime_.registry().find(bounce.to)) sender->deliver(std::move(bounce.stanza));
-    }
+    return_to_senders(std::move(bounces));
 }
 
 void Connection::shutdown()
@@ -642,13 +673,68 @@ void Connection::enable_resumption(std::string_view id)
     if (handle_) runtime_.resumptions().add(std::string(id), session_->jid().bare_str(), handle_);
 }
 
-void Connection::post_deliver(std::string serialized_stanza)
+bool Connection::post_deliver(std::string& serialized_stanza)
 {
+    const std::size_t size = serialized_stanza.size();
+    if (!pending_bound_.admits(pending_bytes_.load(std::memory_order_relaxed),
+                               pending_stanzas_.load(std::memory_order_relaxed), size)) {
+        log::debug("c2s.delivery_refused", "conn={} pending_bytes={}", id_, pending_bytes_.load());
+        return false;
+    }
+    pending_bytes_.fetch_add(size, std::memory_order_relaxed);
+    pending_stanzas_.fetch_add(1, std::memory_order_relaxed);
     asio::post(socket_.get_executor(), [self = shared_from_this(), bytes = std::move(serialized_stanza)] {
-        if (self->stopped_ || !self->session_) return;
-        self->session_->deliver(bytes);
-        self->pump();
+        self->pending_bytes_.fetch_sub(bytes.size(), std::memory_order_relaxed);
+        self->pending_stanzas_.fetch_sub(1, std::memory_order_relaxed);
+        self->accept_delivery(bytes);
     });
+    return true;
+}
+
+void Connection::accept_delivery(std::string_view stanzas)
+{
+    // The session ended after this was posted: as for a resource that is gone (RFC 6121 §8.5.3.2.1).
+    if (stopped_ || !session_) return return_to_senders(server::bounces(stanzas));
+    const auto& limits = snapshot_.config->limits;
+    const server::QueueBound bound{limits.max_outbox_bytes, limits.max_queued_stanzas};
+    std::string refused;
+    while (auto stanza = server::take_outbound_stanza(stanzas)) {
+        if (bound.admits(queued_bytes(), session_->queued_stanzas(), stanza->bytes.size())) {
+            session_->deliver(stanza->bytes);
+            continue;
+        }
+        if (!stall_.stalled())
+            log::info("c2s.outbox_refusing", "conn={} jid={} bytes={} stanzas={}", id_,
+                      log::quote(session_->jid().str()), queued_bytes(), session_->queued_stanzas());
+        stall_.refused(Clock::now());
+        refused += stanza->bytes;
+    }
+    pump();
+    if (refused.empty()) return;
+    if (!detached_ && deadline() < timer_.expiry()) arm_timer();
+    refuse(refused);
+}
+
+void Connection::refuse(std::string_view stanzas) const
+{
+    return_to_senders(server::refusals(stanzas, xmpp::StanzaErrorCondition::ResourceConstraint));
+}
+
+void Connection::return_to_senders(std::vector<server::Bounce> bounces) const
+{
+    for (auto& bounce : bounces) {
+        if (auto sender = runtime_.registry().find(bounce.to)) sender->deliver(std::move(bounce.stanza));
+    }
+}
+
+std::size_t Connection::queued_bytes() const
+{
+    return std::max(wire_.size() + writing_.size(), session_ ? session_->queued_bytes() : 0);
+}
+
+void Connection::note_queue()
+{
+    if (stall_.stalled()) stall_.queued(queued_bytes(), snapshot_.config->limits.max_outbox_bytes);
 }
 
 void Connection::post_kick(xmpp::StreamErrorCondition condition, std::string text)

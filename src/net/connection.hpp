@@ -17,6 +17,7 @@
 // to the old connection before the switch has run, the session's state (counters, unacknowledged stanzas,
 // held presence, module state) moves over. Deliveries reaching the new connection before the state wait in
 // its Session (Resuming), so nothing is lost or reordered.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -24,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
@@ -33,6 +35,8 @@
 
 #include "base/expected.hpp"
 #include "net/runtime.hpp"
+#include "server/shaper.hpp"
+#include "server/delivery_queue.hpp"
 #include "server/session.hpp"
 #include "server/session_registry.hpp"
 #include "tls/engine.hpp"
@@ -90,8 +94,11 @@ public:
     void route(xml::Stanza&& stanza) override;
     void enable_resumption(std::string_view id) override;
 
-    // Any thread (through SessionHandle): hand the work to this connection's worker.
-    void post_deliver(std::string serialized_stanza);
+    // Any thread (through SessionHandle): hand the work to this connection's worker. False, the stanza
+    // left as it was, when max_pending_delivery_bytes / max_pending_deliveries are on their way already.
+    bool post_deliver(std::string& serialized_stanza);
+    // Any thread: resource-constraint to the senders of stanzas that found no room.
+    void refuse(std::string_view stanzas) const;
     void post_kick(xmpp::StreamErrorCondition condition, std::string text);
 
 private:
@@ -133,6 +140,12 @@ private:
     void detach();
     void stop();
     void end_session();
+    // On the worker: deliveries into the session within the outbox bound; the rest bounces.
+    void accept_delivery(std::string_view stanzas);
+    void return_to_senders(std::vector<server::Bounce> bounces) const;  // any thread
+    // What waits for the client here: the session's queue, or the wire when that is larger.
+    std::size_t queued_bytes() const;
+    void note_queue();  // the outbox may have drained: ends a stall
     Clock::time_point deadline() const;
     void arm_timer();
     void on_timer();
@@ -160,6 +173,16 @@ private:
     std::string pending_;  // bytes read before the session existed (after a PROXY header)
     std::string wire_;     // bytes waiting to be written (ciphertext once TLS is on)
     std::string writing_;  // bytes of the async_write in flight
+    // Inbound bytes: reading pauses until read_after_ when the shaper is in debt (reading_paused_: no
+    // wait for readability is pending, the timer resumes it).
+    server::Shaper shaper_;
+    Clock::time_point read_after_{};
+    bool reading_paused_ = false;
+    server::OutboxStall stall_;
+    // Deliveries posted to this worker and not yet accepted (any thread adds, the worker subtracts).
+    const server::QueueBound pending_bound_;
+    std::atomic<std::size_t> pending_bytes_{0};
+    std::atomic<std::size_t> pending_stanzas_{0};
     std::shared_ptr<SessionHandle> handle_;  // while this connection holds a bound session
     server::SessionState module_state_;
 

@@ -24,6 +24,7 @@ public:
 
     bool holding() const { return !held_.empty(); }
     std::size_t held_bytes() const { return held_bytes_; }
+    std::size_t held_count() const { return held_.size(); }
     // The held stanzas in arrival order; releases their memory.
     std::vector<std::string> take_held();
 

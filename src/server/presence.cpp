@@ -154,7 +154,7 @@ void Presence::handle(xml::Stanza&& stanza, const std::optional<xmpp::Jid>& to, 
     const std::string_view type = stanza.type();
     if (const auto kind = subscription_kind(type)) {
         // §3: subscription stanzas go to a contact's bare JID; without one there is nobody to ask.
-        if (to) subscription(*kind, std::move(stanza), to->bare(), sender);
+        if (to) subscription(*kind, std::move(stanza), to->bare(), sender, reply);
         return;
     }
     if (type == "probe") {
@@ -335,7 +335,7 @@ void Presence::probe(const xmpp::Jid& contact, const Requester& sender, std::str
 // Subscriptions (§3)
 
 void Presence::subscription(SubscriptionKind kind, xml::Stanza&& stanza, const xmpp::Jid& contact_jid,
-                            const Requester& sender)
+                            const Requester& sender, std::string& reply)
 {
     const std::string user = sender.jid.bare_str();
     const std::string contact = contact_jid.bare_str();
@@ -345,7 +345,11 @@ void Presence::subscription(SubscriptionKind kind, xml::Stanza&& stanza, const x
     stanza.set_attr("to", contact);
     const std::string serialized = stanza.serialize();
 
+    const auto roster_full = [&] {
+        xmpp::append_error_reply(reply, stanza, StanzaError::of(StanzaErrorCondition::ResourceConstraint, "the roster is full"));
+    };
     const auto out = apply(user, contact, Direction::Outbound, kind, serialized);
+    if (out && out->refused) return roster_full();
     if (!out || !out->transition.route) return;
     if (!account_exists(contact)) {
         // §3.1.3: no such contact; its server answers a request with 'unsubscribed'.
@@ -354,7 +358,8 @@ void Presence::subscription(SubscriptionKind kind, xml::Stanza&& stanza, const x
         return;
     }
     const auto in = inbound(kind, contact, user, serialized);
-    if (!in || !in->route) return;
+    if (in && in->refused) return roster_full();
+    if (!in || !in->transition.route) return;
     switch (kind) {
     case SubscriptionKind::Subscribed:
         // §3.1.5: the new subscriber gets the user's current presence.
@@ -378,11 +383,22 @@ std::optional<Presence::Applied> Presence::apply(const std::string& owner, const
 {
     store::RosterStore* store = roster_store();
     if (!store) return std::nullopt;
+    const auto totals = store->totals(owner);
+    if (!totals) {
+        log::error("roster.read_failed", "jid={} error={}", log::quote(owner), log::quote(totals.error().message));
+        return std::nullopt;
+    }
     SubscriptionTransition t;
+    bool refused = false;
     auto update = store->update(owner, contact, [&](std::optional<store::RosterItem>& item) {
         t = transition(item ? item->state : SubscriptionState{}, direction, kind);
         if (!item) {
             if (t.next == SubscriptionState{}) return;  // nothing to remember
+            if (!roster_limits.may_add(totals->items)) {
+                refused = true;
+                t = SubscriptionTransition{};
+                return;
+            }
             item.emplace();
             item->listed = false;
         }
@@ -392,8 +408,11 @@ std::optional<Presence::Applied> Presence::apply(const std::string& owner, const
         if (direction == Direction::Outbound && t.route &&
             (kind == SubscriptionKind::Subscribe || kind == SubscriptionKind::Subscribed))
             item->listed = true;
-        if (direction == Direction::Inbound && kind == SubscriptionKind::Subscribe && t.route)
-            item->request = std::string(stanza);
+        if (direction == Direction::Inbound && kind == SubscriptionKind::Subscribe && t.route) {
+            // Kept for replay within a few KiB, and within the account's total for all of them.
+            const std::size_t others = totals->request_bytes - std::min(totals->request_bytes, item->request.size());
+            item->request = stored_request(stanza, roster_limits.request_room(others));
+        }
         if (!item->state.pending_in) item->request.clear();
         if (!item->listed && item->state == SubscriptionState{}) item.reset();
     });
@@ -403,13 +422,13 @@ std::optional<Presence::Applied> Presence::apply(const std::string& owner, const
         return std::nullopt;
     }
     if (update->visible()) push(owner, *update);
-    return Applied{t, std::move(*update)};
+    return Applied{t, std::move(*update), refused};
 }
 
-std::optional<SubscriptionTransition> Presence::inbound(SubscriptionKind kind, const std::string& owner,
-                                                        const std::string& from, std::string_view stanza)
+std::optional<Presence::Applied> Presence::inbound(SubscriptionKind kind, const std::string& owner,
+                                                   const std::string& from, std::string_view stanza)
 {
-    const auto applied = apply(owner, from, Direction::Inbound, kind, stanza);
+    auto applied = apply(owner, from, Direction::Inbound, kind, stanza);
     if (!applied) return std::nullopt;
     const SubscriptionTransition& t = applied->transition;
     if (t.route) {
@@ -419,9 +438,9 @@ std::optional<SubscriptionTransition> Presence::inbound(SubscriptionKind kind, c
     }
     if (t.auto_reply) {
         const auto back = inbound(SubscriptionKind::Subscribed, from, owner, presence_stanza(owner, from, "subscribed"));
-        if (back && back->route) send_presence(owner, from, false);
+        if (back && back->transition.route) send_presence(owner, from, false);
     }
-    return t;
+    return applied;
 }
 
 void Presence::send_presence(const std::string& from, const std::string& to, bool unavailable)
@@ -489,7 +508,7 @@ IqResult Presence::roster_set(const Requester& session, const RosterChange& chan
     bool full = false;
     auto update = store->update(owner, change.jid.bare_str(), [&](std::optional<store::RosterItem>& item) {
         if (!item) {
-            if (*count >= max_roster_items) {
+            if (!roster_limits.may_add(*count)) {
                 full = true;
                 return;
             }
@@ -535,7 +554,7 @@ IqResult Presence::roster_remove(const Requester& session, const xmpp::Jid& cont
     if (sees_contact(removed->subscription) || removed->pending_out) {
         const auto in = inbound(SubscriptionKind::Unsubscribe, contact, owner,
                                 presence_stanza(owner, contact, "unsubscribe"));
-        if (in && in->route) send_presence(contact, owner, true);
+        if (in && in->transition.route) send_presence(contact, owner, true);
     }
     if (seen_by_contact(removed->subscription) || removed->pending_in) {
         inbound(SubscriptionKind::Unsubscribed, contact, owner, presence_stanza(owner, contact, "unsubscribed"));

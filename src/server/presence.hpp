@@ -18,6 +18,7 @@
 
 #include "server/module_api.hpp"
 #include "server/presence_subscription.hpp"
+#include "server/roster_limits.hpp"
 #include "server/session_registry.hpp"
 #include "store/roster.hpp"
 #include "xml/stanza.hpp"
@@ -26,7 +27,7 @@
 namespace tern::server {
 
 // Roster items one account may have: the "server-configured limit" of RFC 6121 §2.3.3 and §3.1.3.
-inline constexpr std::size_t max_roster_items = 1000;
+inline constexpr std::size_t max_roster_items = roster_limits.max_items;
 
 class Presence final : public AccountServices {
 public:
@@ -54,20 +55,23 @@ private:
     struct Applied {
         SubscriptionTransition transition;
         store::ItemUpdate update;
+        bool refused = false;  // it would have added an item to a full roster (nothing changed, no route)
     };
 
     void available(xml::Stanza&& stanza, const Requester& sender, std::string& reply);
     void unavailable(xml::Stanza&& stanza, const Requester& sender);
     void directed(xml::Stanza&& stanza, const xmpp::Jid& to, const Requester& sender, std::string& reply);
     void probe(const xmpp::Jid& contact, const Requester& sender, std::string& reply);
-    void subscription(SubscriptionKind kind, xml::Stanza&& stanza, const xmpp::Jid& contact, const Requester& sender);
+    // A refusal (a full roster on either side) goes back to the sender in `reply`.
+    void subscription(SubscriptionKind kind, xml::Stanza&& stanza, const xmpp::Jid& contact, const Requester& sender,
+                      std::string& reply);
 
     // One side of a subscription stanza: the owner's item for `contact` through the table, then the push.
     std::optional<Applied> apply(const std::string& owner, const std::string& contact, Direction direction,
                                  SubscriptionKind kind, std::string_view stanza);
     // The receiving side: apply, deliver to the owner's available resources, auto-reply.
-    std::optional<SubscriptionTransition> inbound(SubscriptionKind kind, const std::string& owner,
-                                                  const std::string& from, std::string_view stanza);
+    std::optional<Applied> inbound(SubscriptionKind kind, const std::string& owner, const std::string& from,
+                                   std::string_view stanza);
 
     // The presence of each available resource of `from` (or its unavailable) to each of `to`'s.
     void send_presence(const std::string& from, const std::string& to, bool unavailable);

@@ -502,7 +502,9 @@ void Session::stanza_error(const xml::Stanza& request, StanzaErrorCondition cond
 void Session::deliver(std::string_view serialized_stanzas)
 {
     if (state_ == State::Bound || state_ == State::Detached) return send_stanzas(serialized_stanzas);
-    if (state_ == State::Resuming) resume_pending_ += serialized_stanzas;
+    if (state_ != State::Resuming) return;
+    resume_pending_ += serialized_stanzas;
+    for (std::string_view rest = serialized_stanzas; take_outbound_stanza(rest);) ++resume_pending_stanzas_;
 }
 
 void Session::send_stanzas(std::string_view serialized)
@@ -517,8 +519,10 @@ void Session::send_stanzas(std::string_view serialized)
         emit(stanza->bytes);
     }
     if (csi_.held_bytes() > config_->max_unacked_bytes / 4) flush_held();
-    // A client that never acknowledges, or never comes back, is not buffered for ever.
-    if (sm_.unacked_bytes() > config_->max_unacked_bytes)
+    // Deliveries from others are admitted within max_unacked_bytes (and bounced beyond it), so only the
+    // session's own replies can pass it: a client that keeps asking and never acknowledges is not
+    // buffered for ever.
+    if (sm_.unacked_bytes() > 2 * config_->max_unacked_bytes)
         fail(StreamErrorCondition::PolicyViolation, "too many unacknowledged stanzas");
 }
 
@@ -636,6 +640,7 @@ void Session::resumed(ResumeState state)
     // what arrived during the handover.
     for (const auto& held : state.csi.take_held()) send_stanzas(held);
     const std::string pending = std::exchange(resume_pending_, {});
+    resume_pending_stanzas_ = 0;
     send_stanzas(pending);
     log::info("c2s.resumed", "jid={} unacked={} stream={}", log::quote(jid_.str()), sm_.unacked_count(), stream_id_);
     process();
@@ -648,6 +653,7 @@ void Session::resume_failed(ResumeFailure failure)
     state_ = State::Negotiating;
     std::exchange(resume_request_, {});  // releases the id's memory, unlike an assignment
     std::string().swap(resume_pending_);
+    resume_pending_stanzas_ = 0;
     log::info("c2s.resume_failed", "jid={} reason={} stream={}", log::quote(jid_.str()),
               failure.reason == ResumeFailure::Reason::ItemNotFound ? "item-not-found" : "handled-count-too-high",
               stream_id_);

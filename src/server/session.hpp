@@ -114,6 +114,10 @@ public:
     // Routed stanzas for this session (one or more, serialized). Counted and kept for XEP-0198 once it is
     // enabled; availability presence is held back while the client is inactive (XEP-0352).
     void deliver(std::string_view serialized_stanzas);
+    // What waits in this session for its client (XEP-0198 unacknowledged, XEP-0352 held, arrived while
+    // resuming): the queue that deliveries are admitted to within its bound (see server/delivery_queue.hpp).
+    std::size_t queued_bytes() const { return sm_.unacked_bytes() + csi_.held_bytes() + resume_pending_.size(); }
+    std::size_t queued_stanzas() const { return sm_.unacked_count() + csi_.held_count() + resume_pending_stanzas_; }
     // XEP-0199: asks the bound client whether it is still there (its answer is consumed here).
     void ping();
 
@@ -199,6 +203,7 @@ private:
     ClientState csi_;
     ResumeRequest resume_request_;
     std::string resume_pending_;  // deliveries that arrive while Resuming
+    std::size_t resume_pending_stanzas_ = 0;
     std::string ping_id_;         // of our unanswered XEP-0199 ping
     std::uint32_t pings_ = 0;
 };

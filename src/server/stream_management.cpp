@@ -199,24 +199,33 @@ void StreamManagement::resumed()
 
 //---------------------------------------------------------------------------------------------------------
 
-std::vector<Bounce> bounces(std::string_view unacked)
+std::optional<Bounce> error_bounce(const OutboundStanza& piece, xmpp::StanzaErrorCondition condition, bool echo)
 {
     xml::NamespaceScope scope;
     scope.bind("", xmpp::ns::client);
+    auto stanza = xml::Stanza::parse(piece.bytes, scope);
+    if (!stanza) return std::nullopt;
+    auto sender = xmpp::Jid::parse(stanza->from());
+    if (!sender) return std::nullopt;
+    Bounce bounce{std::move(*sender), {}};
+    const auto error = xmpp::StanzaError::of(condition);
+    if (echo)
+        xmpp::append_error_reply(bounce.stanza, *stanza, error);
+    else
+        xmpp::append_error_reply(bounce.stanza, {stanza->name(), stanza->id(), stanza->to(), stanza->from(), {}}, error);
+    return bounce;
+}
+
+std::vector<Bounce> bounces(std::string_view unacked)
+{
     std::vector<Bounce> out;
     while (auto piece = take_outbound_stanza(unacked)) {
         const bool message = piece->name == "message";
         const bool request = piece->name == "iq" && (piece->type == "get" || piece->type == "set");
         if (message && !(piece->type.empty() || piece->type == "normal" || piece->type == "chat")) continue;
         if (!message && !request) continue;
-        auto stanza = xml::Stanza::parse(piece->bytes, scope);
-        if (!stanza) continue;
-        auto sender = xmpp::Jid::parse(stanza->from());
-        if (!sender) continue;
-        Bounce bounce{std::move(*sender), {}};
-        xmpp::append_error_reply(bounce.stanza, *stanza,
-                                 xmpp::StanzaError::of(xmpp::StanzaErrorCondition::ServiceUnavailable));
-        out.push_back(std::move(bounce));
+        if (auto bounce = error_bounce(*piece, xmpp::StanzaErrorCondition::ServiceUnavailable, true))
+            out.push_back(std::move(*bounce));
     }
     return out;
 }

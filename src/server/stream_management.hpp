@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "xmpp/errors.hpp"
 #include "xmpp/jid.hpp"
 
 namespace tern::server {
@@ -96,5 +97,9 @@ struct Bounce {
     std::string stanza;  // the error reply
 };
 std::vector<Bounce> bounces(std::string_view unacked);
+
+// An error reply with `condition` (its default type) to the sender of one outbound stanza, echoing an IQ's
+// payload when `echo` (RFC 6120 §8.3.1); nullopt when the stanza does not parse or has no valid 'from'.
+std::optional<Bounce> error_bounce(const OutboundStanza& stanza, xmpp::StanzaErrorCondition condition, bool echo);
 
 }  // namespace tern::server

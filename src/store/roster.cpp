@@ -145,7 +145,8 @@ expected<RosterStore, StoreError> RosterStore::open(const std::string& path)
     const std::pair<Statement*, const char*> sql[] = {
         {&statements->select_item, select_item.c_str()},
         {&statements->select_items, select_items.c_str()},
-        {&statements->count_items, "SELECT count(*) FROM roster_items WHERE owner = ?"},
+        {&statements->count_items,
+         "SELECT count(*), coalesce(sum(length(CAST(request AS BLOB))), 0) FROM roster_items WHERE owner = ?"},
         {&statements->upsert_item,
          "INSERT OR REPLACE INTO roster_items (owner, contact, name, groups, subscription, pending_out, pending_in, "
          "listed, request) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"},
@@ -210,10 +211,17 @@ expected<std::optional<RosterItem>, StoreError> RosterStore::item(std::string_vi
 
 expected<std::size_t, StoreError> RosterStore::count(std::string_view owner)
 {
+    auto t = totals(owner);
+    if (!t) return make_unexpected(t.error());
+    return t->items;
+}
+
+expected<RosterTotals, StoreError> RosterStore::totals(std::string_view owner)
+{
     Use use{statements_->count_items};
     use.text(owner);
     if (use.step() != SQLITE_ROW) return make_unexpected(database_error(db_.get(), "counting roster items"));
-    return static_cast<std::size_t>(use.column_integer(0));
+    return RosterTotals{static_cast<std::size_t>(use.column_integer(0)), static_cast<std::size_t>(use.column_integer(1))};
 }
 
 expected<ItemUpdate, StoreError> RosterStore::update(std::string_view owner, std::string_view contact, const Edit& edit)

@@ -65,6 +65,12 @@ struct ItemUpdate {
     bool visible() const { return visible_change(before, after); }
 };
 
+// What an owner's items add up to, listed or not.
+struct RosterTotals {
+    std::size_t items = 0;
+    std::size_t request_bytes = 0;  // of the stored subscription requests
+};
+
 class RosterStore {
 public:
     // Opens (creating if needed) the database file; the directory must exist.
@@ -78,6 +84,7 @@ public:
     expected<Roster, StoreError> roster(std::string_view owner);
     expected<std::optional<RosterItem>, StoreError> item(std::string_view owner, std::string_view contact);
     expected<std::size_t, StoreError> count(std::string_view owner);
+    expected<RosterTotals, StoreError> totals(std::string_view owner);
 
     // Reads the item (nullopt when absent), lets `edit` change it (nullopt removes it), and writes the
     // result back in one write transaction, so concurrent updates from other threads or processes never

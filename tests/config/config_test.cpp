@@ -61,6 +61,12 @@ TEST_CASE("config defaults are what an operator expects")
     CHECK(c.limits.max_auth_failures_per_minute == 5);
     CHECK(c.limits.auth_failure_max_delay == 10s);
     CHECK(c.limits.max_outbox_bytes == 1048576);
+    CHECK(c.limits.max_queued_stanzas == 10000);
+    CHECK(c.limits.outbox_stall_timeout == 60s);
+    CHECK(c.limits.max_pending_delivery_bytes == 4194304);
+    CHECK(c.limits.max_pending_deliveries == 10000);
+    CHECK(c.limits.max_inbound_bytes_per_second == 2097152);
+    CHECK(c.limits.inbound_burst_bytes == 2097152);
     CHECK(c.limits.max_resources_per_account == 10);
     CHECK(c.limits.sm_resume_timeout == 300s);
     CHECK(c.sasl.mechanisms == std::vector<SaslMechanism>{SaslMechanism::ScramSha256Plus, SaslMechanism::ScramSha256,
@@ -127,6 +133,12 @@ ipv6_prefix_length = 48
 max_auth_failures_per_minute = 1000
 auth_failure_max_delay = 60
 max_outbox_bytes = 268435456
+max_queued_stanzas = 16
+outbox_stall_timeout = 3600
+max_pending_delivery_bytes = 65536
+max_pending_deliveries = 1000000
+max_inbound_bytes_per_second = 0
+inbound_burst_bytes = 4096
 max_resources_per_account = 1
 sm_resume_timeout = 86400
 [sasl]
@@ -168,6 +180,12 @@ strict_channel_binding_flag = true
     CHECK(c.limits.auth_failure_max_delay == 60s);
     CHECK(c.limits.max_auth_failures_per_minute == 1000);
     CHECK(c.limits.max_outbox_bytes == 268435456);
+    CHECK(c.limits.max_queued_stanzas == 16);
+    CHECK(c.limits.outbox_stall_timeout == 3600s);
+    CHECK(c.limits.max_pending_delivery_bytes == 65536);
+    CHECK(c.limits.max_pending_deliveries == 1000000);
+    CHECK(c.limits.max_inbound_bytes_per_second == 0);
+    CHECK(c.limits.inbound_burst_bytes == 4096);
     CHECK(c.limits.max_resources_per_account == 1);
     CHECK(c.limits.sm_resume_timeout == 86400s);
     CHECK(c.sasl.mechanisms == std::vector<SaslMechanism>{SaslMechanism::ScramSha1, SaslMechanism::Plain});
@@ -215,6 +233,12 @@ TEST_CASE("config rejects each integer key's wrong type and both ends of its ran
         {"limits", "max_auth_failures_per_minute", 1, 1000},
         {"limits", "auth_failure_max_delay", 1, 60},
         {"limits", "max_outbox_bytes", 65536, 256 << 20},
+        {"limits", "max_queued_stanzas", 16, 1000000},
+        {"limits", "outbox_stall_timeout", 1, 3600},
+        {"limits", "max_pending_delivery_bytes", 65536, 256 << 20},
+        {"limits", "max_pending_deliveries", 16, 1000000},
+        {"limits", "max_inbound_bytes_per_second", 0, 1 << 30},
+        {"limits", "inbound_burst_bytes", 4096, 1 << 30},
         {"limits", "max_resources_per_account", 1, 1000},
         {"limits", "sm_resume_timeout", 1, 86400},
         {"sasl", "scram_iterations", 4096, 1000000},

@@ -6,8 +6,10 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include "canary.hpp"
@@ -76,7 +78,8 @@ public:
         return passes_done < minimum || (passes_done < 20 && canary_.rounds_so_far() < 5);
     }
 
-    void finish()
+    // Returns the canary's report (its slowest round is the figure docs/reliability.md quotes).
+    Canary::Report finish()
     {
         const Canary::Report report = canary_.stop();
         INFO("canary: " << report.rounds << " rounds, slowest " << report.slowest.count() << " ms");
@@ -88,6 +91,7 @@ public:
         const long growth = resident_kib(server_.pid()) - rss_before_kib_;
         INFO("ternd RSS grew by " << growth << " KiB");
         CHECK(growth < rss_growth_bound_kib);
+        return report;
     }
 
 private:
@@ -145,6 +149,136 @@ std::string numbered_attributes(std::string_view prefix, std::string_view value,
     std::string out;
     for (int i = 0; i < count; ++i) out += " " + std::string(prefix) + std::to_string(i) + "='" + std::string(value) + "'";
     return out;
+}
+
+// Enables XEP-0198 with resumption; returns the resumption id.
+std::string enable_resumption(XmppClient& client)
+{
+    client.send("<enable xmlns='urn:xmpp:sm:3' resume='true'/>");
+    const xml::Stanza enabled = client.next_stanza();
+    REQUIRE(enabled.name() == "enabled");
+    return std::string(enabled.attr("id"));
+}
+
+// Authenticated on a new stream, ready to send <resume/>.
+std::unique_ptr<XmppClient> resuming_client(const TernProcess& server, const std::string& user, const std::string& pw)
+{
+    auto client = std::make_unique<XmppClient>(server.starttls_port());
+    client->open_stream();
+    client->starttls();
+    REQUIRE(client->scram("SCRAM-SHA-256", user, pw) == "success");
+    client->open_stream();
+    return client;
+}
+
+// The defined condition of a stanza error, "" when there is none.
+std::string error_condition(const xml::Stanza& stanza)
+{
+    for (const xml::Element e : stanza.root().children()) {
+        if (e.name() != "error") continue;
+        for (const xml::Element c : e.children())
+            if (c.ns() == "urn:ietf:params:xml:ns:xmpp-stanzas" && c.name() != "text") return std::string(c.name());
+    }
+    return {};
+}
+
+// Errors coming back to a sender: bounces for resource-constraint (type wait), and anything else.
+// Usable from a thread of its own (no doctest macros).
+struct Replies {
+    std::vector<std::string> bounced;  // ids
+    std::vector<std::string> other;    // descriptions
+    std::vector<xml::Stanza> results;  // non-error stanzas
+
+    // Reads what is there now, then waits up to `quiet` for more each time.
+    void drain(XmppClient& client, std::chrono::milliseconds quiet)
+    {
+        while (client.readable(quiet))
+            if (!take(client.next(5s))) return;
+    }
+
+    // False once the connection is closed.
+    bool take(Received r)
+    {
+        if (r.closed()) {
+            other.push_back("closed");
+            return false;
+        }
+        if (!r.stanza) return true;
+        const xml::Stanza& s = *r.stanza;
+        if (s.type() != "error") {
+            results.push_back(std::move(*r.stanza));
+            return true;
+        }
+        const std::string condition = error_condition(s);
+        const bool wait = s.root().child("error", "jabber:client").attr("type") == "wait";
+        if (condition == "resource-constraint" && wait)
+            bounced.emplace_back(s.id());
+        else
+            other.push_back(std::string(s.name()) + " error " + condition + " id=" + std::string(s.id()));
+        return true;
+    }
+};
+
+// Messages numbered f0, f1, ... read by a client with stream management (answering <r/>) until `done`
+// and nothing came for `quiet`.
+struct Inbox {
+    std::vector<int> ids;
+    std::uint32_t h = 0;  // stanzas handled
+    bool closed = false;
+};
+Inbox read_messages(XmppClient& client, const std::atomic<bool>& done, std::chrono::milliseconds quiet)
+{
+    Inbox inbox;
+    auto last = Clock::now();
+    const auto give_up = Clock::now() + 120s;
+    while (Clock::now() < give_up) {
+        if (!client.readable(100ms)) {
+            if (done && Clock::now() - last > quiet) break;
+            continue;
+        }
+        const Received r = client.next(5s);
+        if (r.closed()) {
+            inbox.closed = true;
+            break;
+        }
+        last = Clock::now();
+        if (!r.stanza) continue;
+        const xml::Stanza& s = *r.stanza;
+        if (s.name() == "r") {
+            client.send("<a xmlns='urn:xmpp:sm:3' h='" + std::to_string(inbox.h) + "'/>");
+            continue;
+        }
+        if (s.name() != "message" && s.name() != "iq" && s.name() != "presence") continue;
+        ++inbox.h;
+        if (s.name() == "message" && s.id().starts_with("f")) inbox.ids.push_back(std::stoi(std::string(s.id().substr(1))));
+    }
+    return inbox;
+}
+
+// Each of `total` messages either reached the recipient, once and in order, or went back to its sender as
+// resource-constraint, and some of each.
+void check_accounted(const Inbox& inbox, const Replies& to_sender, std::size_t total)
+{
+    INFO("recipient got " << inbox.ids.size() << ", sender got " << to_sender.bounced.size() << " bounces");
+    CHECK_MESSAGE(to_sender.other.empty(), (to_sender.other.empty() ? "" : to_sender.other.front()));
+    CHECK(!to_sender.bounced.empty());
+    CHECK(!inbox.ids.empty());
+    CHECK(inbox.ids.size() + to_sender.bounced.size() == total);
+    CHECK(std::is_sorted(inbox.ids.begin(), inbox.ids.end()));
+    CHECK(std::adjacent_find(inbox.ids.begin(), inbox.ids.end()) == inbox.ids.end());
+}
+
+// The number of items in the client's roster; what else arrives meanwhile goes to `replies`.
+std::size_t roster_size(XmppClient& client, Replies& replies)
+{
+    client.send("<iq type='get' id='roster-size'><query xmlns='jabber:iq:roster'/></iq>");
+    while (client.readable(10s)) {
+        Received r = client.next(5s);
+        if (r.stanza && r.stanza->name() == "iq" && r.stanza->id() == "roster-size")
+            return r.stanza->root().child("query", "jabber:iq:roster").child_count();
+        if (!replies.take(std::move(r))) break;
+    }
+    throw std::runtime_error("no roster result");
 }
 
 struct Flood {
@@ -393,10 +527,11 @@ TEST_SUITE("integration")
         watched.finish();
     }
 
-    TEST_CASE("abuse: clients that never read while others message them are cut off; the canary is served throughout")
+    TEST_CASE("abuse: clients that read nothing for outbox_stall_timeout are cut off; the canary is served throughout")
     {
         TernProcess server;
         server.set("limits", "max_outbox_bytes", "65536");
+        server.set("limits", "outbox_stall_timeout", "2");
         server.add_user("sink@localhost", "pw");
         start_with_canary(server);
         XmppClient sink(server.starttls_port());
@@ -411,22 +546,186 @@ TEST_SUITE("integration")
         XmppClient talker(server.starttls_port());
         REQUIRE(talker.login("mallory", "mallory-pw", "t") == "mallory@localhost/t");
         const std::string body(8000, 'z');
-        const auto both_cut_off = [&] {
-            const std::string log = server.log();
-            return log.find("event=c2s.outbox_full") != std::string::npos &&
-                   log.find("too many unacknowledged stanzas") != std::string::npos;
-        };
+        const auto both_cut_off = [&] { return count_of(server.log(), "event=c2s.outbox_stalled") >= 2; };
         bool cut_off = false;
-        for (int i = 0; i < 4000 && !cut_off; ++i) {
+        const auto until = Clock::now() + 30s;
+        for (int i = 0; !cut_off && Clock::now() < until; ++i) {
             const char* to = i % 2 == 0 ? "sink@localhost/plain" : "sink@localhost/sm";
             talker.send("<message to='" + std::string(to) + "' type='chat'><body>" + body + "</body></message>");
-            while (talker.readable(0ms)) talker.next(1s);  // bounces, once the sinks are gone
-            if (i % 50 == 49) cut_off = both_cut_off();
+            while (talker.readable(0ms)) talker.next(1s);  // bounces
+            if (i % 50 == 49) {
+                cut_off = both_cut_off();
+                std::this_thread::sleep_for(20ms);
+            }
         }
         CHECK(both_cut_off());
         CHECK(sink.wait_closed());
         CHECK(resumable.wait_closed());
         watched.finish();
+    }
+
+    TEST_CASE("abuse: a flood to a slow reader costs the sender: the reader stays connected and resumable, the rest "
+              "bounces with resource-constraint; the canary is served throughout")
+    {
+        // Issue 12 item 1: 300 messages of 60 KB to a full JID whose client does not read for a few seconds.
+        TernProcess server;
+        server.set("limits", "max_outbox_bytes", "65536");
+        server.add_user("bob@localhost", "pw");
+        start_with_canary(server);
+        XmppClient bob(server.starttls_port());
+        REQUIRE(bob.login("bob", "pw", "slow") == "bob@localhost/slow");
+        const std::string previd = enable_resumption(bob);
+        Watched watched(server);
+
+        XmppClient alice(server.starttls_port());
+        REQUIRE(alice.login("mallory", "mallory-pw", "flood") == "mallory@localhost/flood");
+        constexpr int total = 300;
+        const std::string body(60 * 1024, 'f');
+        std::atomic<bool> sent_all{false};
+        Replies to_alice;
+        Clock::duration sending{};
+        std::thread flood([&] {
+            try {
+                const auto started = Clock::now();
+                for (int i = 0; i < total; ++i) {
+                    alice.send("<message to='bob@localhost/slow' type='chat' id='f" + std::to_string(i) + "'><body>" +
+                               body + "</body></message>");
+                    to_alice.drain(alice, 0ms);
+                }
+                sending = Clock::now() - started;
+                sent_all = true;
+                to_alice.drain(alice, 3s);
+            } catch (const std::exception& e) {
+                to_alice.other.push_back(std::string("alice: ") + e.what());
+                sent_all = true;
+            }
+        });
+        std::this_thread::sleep_for(3s);  // bob's client is slow to read
+        const Inbox inbox = read_messages(bob, sent_all, 3s);
+        flood.join();
+
+        CHECK_FALSE(inbox.closed);
+        check_accounted(inbox, to_alice, total);
+        CHECK(server.log().find("event=c2s.outbox_full") == std::string::npos);
+
+        // His resumption is intact: a dropped connection resumes.
+        bob.reset_connection();
+        REQUIRE(server.wait_for_log("event=c2s.detached"));
+        auto back = resuming_client(server, "bob", "pw");
+        back->send("<resume xmlns='urn:xmpp:sm:3' previd='" + previd + "' h='" + std::to_string(inbox.h) + "'/>");
+        CHECK(back->next_stanza().name() == "resumed");
+        const Canary::Report canary = watched.finish();
+        const double seconds = std::chrono::duration<double>(sending).count();
+        MESSAGE("figures: bob received " << inbox.ids.size() << ", alice got " << to_alice.bounced.size()
+                << " resource-constraint bounces; alice sent " << total * body.size() / 1024 << " KiB in " << seconds
+                << " s (" << total * body.size() / 1024 / seconds << " KiB/s); canary " << canary.rounds
+                << " rounds, slowest " << canary.slowest.count() << " ms");
+    }
+
+    TEST_CASE("abuse: stanzas for a detached session are bounded: its resumption survives, what does not fit bounces "
+              "with resource-constraint; the canary is served throughout")
+    {
+        // Issue 12 item 6: the queue waiting for a resumption.
+        TernProcess server;
+        server.set("limits", "max_outbox_bytes", "65536");
+        server.add_user("bob@localhost", "pw");
+        start_with_canary(server);
+        std::string previd;
+        {
+            XmppClient phone(server.starttls_port());
+            REQUIRE(phone.login("bob", "pw", "phone") == "bob@localhost/phone");
+            previd = enable_resumption(phone);
+            phone.reset_connection();
+        }
+        REQUIRE(server.wait_for_log("event=c2s.detached"));
+        Watched watched(server);
+
+        XmppClient alice(server.starttls_port());
+        REQUIRE(alice.login("mallory", "mallory-pw", "a") == "mallory@localhost/a");
+        constexpr int total = 40;
+        const std::string body(8000, 'q');
+        Replies to_alice;
+        for (int i = 0; i < total; ++i) {
+            alice.send("<message to='bob@localhost/phone' type='chat' id='f" + std::to_string(i) + "'><body>" + body +
+                       "</body></message>");
+            to_alice.drain(alice, 0ms);
+        }
+        to_alice.drain(alice, 2s);
+
+        auto back = resuming_client(server, "bob", "pw");
+        back->send("<resume xmlns='urn:xmpp:sm:3' previd='" + previd + "' h='0'/>");
+        REQUIRE(back->next_stanza().name() == "resumed");
+        const std::atomic<bool> done{true};
+        const Inbox inbox = read_messages(*back, done, 2s);
+
+        check_accounted(inbox, to_alice, total);
+        const Canary::Report canary = watched.finish();
+        MESSAGE("figures: resumed with " << inbox.ids.size() << " of " << total << " messages, "
+                << to_alice.bounced.size() << " bounced; canary " << canary.rounds << " rounds, slowest "
+                << canary.slowest.count() << " ms");
+    }
+
+    TEST_CASE("abuse: subscription requests cannot grow a roster past its cap, nor store more than a few KiB; the "
+              "canary is served throughout")
+    {
+        // Issue 12 item 3.
+        TernProcess server;
+        server.add_user("bob@localhost", "pw");
+        server.add_user("carol@localhost", "pw");
+        start_with_canary(server);
+        Watched watched(server);
+        constexpr int cap = 1000;  // server::max_roster_items
+
+        // Outbound: bob asks more JIDs than the cap for their presence (no such accounts).
+        XmppClient bob(server.starttls_port());
+        REQUIRE(bob.login("bob", "pw", "b") == "bob@localhost/b");
+        Replies to_bob;
+        for (int i = 0; i < cap + 10; ++i) {
+            bob.send("<presence type='subscribe' to='nobody" + std::to_string(i) + "@localhost'/>");
+            to_bob.drain(bob, 0ms);
+        }
+        CHECK(roster_size(bob, to_bob) == cap);
+        CHECK(to_bob.bounced.size() == 10);
+        CHECK(to_bob.other.empty());
+
+        // Inbound: a request to bob's full roster is refused as well, not kept aside for him.
+        XmppClient mallory(server.starttls_port());
+        REQUIRE(mallory.login("mallory", "mallory-pw", "m") == "mallory@localhost/m");
+        const std::string nick = "<nick xmlns='http://jabber.org/protocol/nick'>Mallory</nick>";
+        const std::string big_status = "<status>" + std::string(200 * 1024, 's') + "</status>";
+        mallory.send("<presence type='subscribe' to='bob@localhost'>" + big_status + nick + "</presence>");
+        Replies to_mallory;
+        to_mallory.drain(mallory, 2s);
+        CHECK(to_mallory.bounced.size() == 1);
+        bob.send("<presence/>");
+        bool request_replayed = false;
+        while (bob.readable(1s)) {
+            const Received r = bob.next();
+            if (r.stanza && r.stanza->name() == "presence" && r.stanza->type() == "subscribe") request_replayed = true;
+        }
+        CHECK_FALSE(request_replayed);
+
+        // A pending request is stored in a few KiB, the nickname kept (XEP-0172), and replayed as that.
+        mallory.send("<presence type='subscribe' to='carol@localhost'>" + big_status + nick + "</presence>");
+        to_mallory.drain(mallory, 1s);
+        XmppClient carol(server.starttls_port());
+        REQUIRE(carol.login("carol", "pw", "c") == "carol@localhost/c");
+        carol.send("<presence/>");
+        std::optional<Received> request;
+        while (!request && carol.readable(5s)) {
+            Received r = carol.next();
+            if (r.closed()) break;
+            if (r.stanza && r.stanza->name() == "presence" && r.stanza->type() == "subscribe") request = std::move(r);
+        }
+        REQUIRE(request);
+        CHECK(request->stanza->from() == "mallory@localhost");
+        CHECK(request->bytes.size() <= 4096);
+        CHECK(request->stanza->root().child("nick", "http://jabber.org/protocol/nick").text() == "Mallory");
+        const Canary::Report canary = watched.finish();
+        MESSAGE("figures: roster capped at " << cap << ", " << to_bob.bounced.size() << " + " << to_mallory.bounced.size()
+                << " requests refused; a " << big_status.size() / 1024 << " KiB request replayed as "
+                << request->bytes.size() << " bytes; canary " << canary.rounds << " rounds, slowest "
+                << canary.slowest.count() << " ms");
     }
 
     TEST_CASE("abuse: connection floods beyond max_connections_per_ip are refused; other addresses are served")

@@ -63,10 +63,12 @@ TEST_SUITE("integration")
         CHECK(admitted);
     }
 
-    TEST_CASE("limits: a client that never reads is disconnected at max_outbox_bytes; others carry on")
+    TEST_CASE("limits: a client that never reads is disconnected once its outbox stays full for outbox_stall_timeout; "
+              "its senders get resource-constraint meanwhile; others carry on")
     {
         TernProcess server;
         server.set("limits", "max_outbox_bytes", "65536");
+        server.set("limits", "outbox_stall_timeout", "2");
         server.add_user("sink@localhost", "pw");
         server.add_user("talker@localhost", "pw");
         server.start();
@@ -77,11 +79,23 @@ TEST_SUITE("integration")
 
         const std::string body(8000, 'z');
         bool cut_off = false;
-        for (int i = 0; i < 4000 && !cut_off; ++i) {
+        int refused = 0;
+        const auto until = std::chrono::steady_clock::now() + 30s;
+        for (int i = 0; !cut_off && std::chrono::steady_clock::now() < until; ++i) {
             talker.send("<message to='sink@localhost/s' type='chat'><body>" + body + "</body></message>");
-            if (i % 100 == 99) cut_off = server.log().find("event=c2s.outbox_full") != std::string::npos;
+            while (talker.readable(0ms)) {
+                const Received r = talker.next(1s);
+                if (r.stanza && r.bytes.find("<resource-constraint") != std::string::npos) ++refused;
+            }
+            if (i % 100 == 99) {
+                cut_off = server.log().find("event=c2s.outbox_stalled") != std::string::npos;
+                std::this_thread::sleep_for(20ms);
+            }
         }
-        CHECK(server.wait_for_log("event=c2s.outbox_full"));
+        CHECK(server.wait_for_log("event=c2s.outbox_stalled"));
+        CHECK(refused > 0);
+        CHECK(sink.wait_closed());
+        CHECK(server.log().find("event=c2s.outbox_full ") == std::string::npos);  // never over the hard bound
         talker.send("<iq type='get' id='still-here' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>");
         for (;;) {
             xml::Stanza s = talker.next_stanza(10s);

@@ -101,28 +101,32 @@ bool XmppClient::read_raw(std::chrono::milliseconds timeout)
     return status != tls::Status::Failed && (status != tls::Status::Closed || !plain_.empty());
 }
 
+std::optional<Received> XmppClient::take_buffered()
+{
+    if (buffered_) return std::exchange(buffered_, std::nullopt);
+    if (!plain_.empty()) {
+        tokenizer_.feed(plain_);
+        plain_.clear();
+    }
+    const xml::Event event = tokenizer_.next();
+    if (event.kind == xml::EventKind::NeedMore) return std::nullopt;
+    Received r;
+    r.kind = event.kind;
+    r.bytes = std::string(event.bytes);
+    if (event.kind == xml::EventKind::Stanza) {
+        auto parsed = xml::Stanza::parse(event, tokenizer_.header().scope());
+        if (!parsed) throw std::runtime_error("server sent an unparsable element: " + r.bytes);
+        r.stanza = std::move(*parsed);
+    }
+    if (event.kind == xml::EventKind::Error) throw std::runtime_error("server sent bad XML: " + tokenizer_.error().text);
+    return r;
+}
+
 Received XmppClient::next(std::chrono::milliseconds timeout)
 {
     const auto give_up = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-        if (!plain_.empty()) {
-            tokenizer_.feed(plain_);
-            plain_.clear();
-        }
-        const xml::Event event = tokenizer_.next();
-        if (event.kind != xml::EventKind::NeedMore) {
-            Received r;
-            r.kind = event.kind;
-            r.bytes = std::string(event.bytes);
-            if (event.kind == xml::EventKind::Stanza) {
-                auto parsed = xml::Stanza::parse(event, tokenizer_.header().scope());
-                if (!parsed) throw std::runtime_error("server sent an unparsable element: " + r.bytes);
-                r.stanza = std::move(*parsed);
-            }
-            if (event.kind == xml::EventKind::Error)
-                throw std::runtime_error("server sent bad XML: " + tokenizer_.error().text);
-            return r;
-        }
+        if (auto r = take_buffered()) return std::move(*r);
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up - std::chrono::steady_clock::now());
         if (left.count() <= 0) throw std::runtime_error("timed out waiting for the server");
         if (!read_raw(left)) return Received{};
@@ -140,6 +144,7 @@ xml::Stanza XmppClient::next_stanza(std::chrono::milliseconds timeout)
 xml::Stanza XmppClient::open_stream(std::string_view to)
 {
     tokenizer_.restart();
+    buffered_.reset();
     send("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
          "version='1.0' to='" + std::string(to) + "'>");
     Received header = next();
@@ -335,7 +340,9 @@ std::unique_ptr<XmppClient> XmppClient::from_address(std::uint16_t port, const s
 
 bool XmppClient::readable(std::chrono::milliseconds wait)
 {
-    if (!plain_.empty()) return true;
+    // Whole elements already read count too, not only bytes still on the socket.
+    if (buffered_ || !plain_.empty()) return true;
+    if ((buffered_ = take_buffered())) return true;
     pollfd p{fd_, POLLIN, 0};
     return ::poll(&p, 1, static_cast<int>(wait.count())) > 0;
 }

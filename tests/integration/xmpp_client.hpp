@@ -113,11 +113,14 @@ private:
     void write_raw(std::string_view bytes);
     bool read_raw(std::chrono::milliseconds timeout);  // false on EOF; throws on timeout
     void flush_tls();
+    // The next element (or event) from what has been read already, if it is complete.
+    std::optional<Received> take_buffered();
 
     int fd_ = -1;
     std::optional<tls::Engine> tls_;
     xml::Tokenizer tokenizer_;
     std::string plain_;  // decrypted bytes not yet given to the tokenizer
+    std::optional<Received> buffered_;  // taken from the tokenizer by readable(), not yet by next()
 };
 
 }  // namespace tern::test

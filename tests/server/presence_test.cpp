@@ -396,6 +396,82 @@ TEST_SUITE("server")
         CHECK(world.services().roster_set(romeo.requester(), change("c0@montague.lit", "renamed")));
     }
 
+    TEST_CASE("presence: subscription requests respect the roster cap, outbound and inbound")
+    {
+        World world;
+        auto& romeo = world.connect("romeo@montague.lit/orchard");
+        for (std::size_t i = 0; i < max_roster_items; ++i)
+            world.send(romeo, "<presence type='subscribe' to='c" + std::to_string(i) + "@montague.lit'/>");
+        CHECK(romeo.take().empty());
+        // Asking one more for its presence would add an item: refused to the sender, nothing stored.
+        world.send(romeo, "<presence type='subscribe' to='one-more@montague.lit'/>");
+        auto got = romeo.take();
+        const auto* refused = presence_of(got, "one-more@montague.lit", "error");
+        REQUIRE(refused);
+        CHECK(refused->to() == "romeo@montague.lit");
+        CHECK(refused->root().child("error", xmpp::ns::client).attr("type") == "wait");
+        CHECK(refused->root().child("error", xmpp::ns::client).child("resource-constraint", xmpp::ns::stanzas));
+        // A request *to* romeo would add an unlisted item to his full roster: refused to its sender, not
+        // kept for his next login.
+        auto& juliet = world.connect("juliet@montague.lit/balcony");
+        world.send(juliet, "<presence type='subscribe' to='romeo@montague.lit'/>");
+        got = juliet.take();
+        refused = presence_of(got, "romeo@montague.lit", "error");
+        REQUIRE(refused);
+        CHECK(refused->root().child("error", xmpp::ns::client).child("resource-constraint", xmpp::ns::stanzas));
+        auto& later = world.connect("romeo@montague.lit/later");
+        world.send(later, "<presence/>");
+        CHECK_FALSE(presence_of(later.take(), "juliet@montague.lit", "subscribe"));
+        // Existing items still take subscription stanzas.
+        world.send(romeo, "<presence type='unsubscribe' to='c0@montague.lit'/>");
+        CHECK(romeo.take().empty());
+    }
+
+    TEST_CASE("presence: a pending request is stored within a few KiB, its nickname kept")
+    {
+        World world;
+        auto& romeo = world.connect("romeo@montague.lit/orchard");
+        const std::string big(100000, 'x');
+        world.send(romeo, "<presence to='juliet@montague.lit' type='subscribe'><status>" + big + "</status>"
+                          "<nick xmlns='http://jabber.org/protocol/nick'>Romeo</nick></presence>");
+        auto& balcony = world.connect("juliet@montague.lit/balcony");
+        world.send(balcony, "<presence/>");
+        const std::string replayed = balcony.handle->delivered;
+        const auto got = balcony.take();
+        const auto* request = presence_of(got, "romeo@montague.lit", "subscribe");
+        REQUIRE(request);
+        CHECK(replayed.size() < roster_limits.max_request_bytes + 1024);
+        CHECK(request->root().child("nick", "http://jabber.org/protocol/nick").text() == "Romeo");
+        CHECK_FALSE(request->root().child("status", xmpp::ns::client));
+    }
+
+    TEST_CASE("presence: an account's pending requests are stored within a total; the rest replay as plain subscribes")
+    {
+        World world;
+        const std::string status(3000, 's');
+        constexpr int senders = 120;  // 120 requests of about 3 KB: more than the 256 KiB total
+        for (int i = 0; i < senders; ++i) {
+            auto& sender = world.connect("s" + std::to_string(i) + "@montague.lit/r");
+            world.send(sender, "<presence to='juliet@montague.lit' type='subscribe'><status>" + status + "</status>"
+                               "<nick xmlns='http://jabber.org/protocol/nick'>S" + std::to_string(i) + "</nick></presence>");
+        }
+        auto& balcony = world.connect("juliet@montague.lit/balcony");
+        world.send(balcony, "<presence/>");
+        const std::size_t replayed_bytes = balcony.handle->delivered.size();
+        const auto got = balcony.take();
+        int requests = 0;
+        int with_status = 0;
+        for (const auto& s : got) {
+            if (s.name() != "presence" || s.type() != "subscribe") continue;
+            ++requests;
+            if (s.root().child("status", xmpp::ns::client)) ++with_status;
+        }
+        CHECK(requests == senders);  // every request is still there to answer
+        CHECK(with_status > 0);
+        CHECK(with_status < senders);
+        CHECK(replayed_bytes < roster_limits.max_request_bytes_per_account + senders * 200);
+    }
+
     TEST_CASE("presence: priorities decide who gets messages to the bare JID")
     {
         World world;

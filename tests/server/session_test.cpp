@@ -424,14 +424,20 @@ TEST_SUITE("server")
         CHECK(early.feed(r_request).find("<unsupported-stanza-type") != std::string::npos);
     }
 
-    TEST_CASE("session ends a stream whose unacknowledged stanzas outgrow their bound")
+    TEST_CASE("session counts what waits for its client, and ends a stream whose own replies outgrow twice the bound")
     {
+        // Deliveries from others are admitted within max_unacked_bytes by the connection (and bounced beyond
+        // it); only the session's own output can pass it, and twice the bound ends the stream.
         auto config = std::make_shared<server::SessionConfig>(*make_config());
         config->max_unacked_bytes = 100;
         const std::string message = "<message from='bob@localhost/x' id='1'><body>0123456789</body></message>";
         Harness h(config);
         h.enable();
+        CHECK(h.session.queued_bytes() == 0);
         h.session.deliver(message);
+        h.session.deliver(message);
+        CHECK(h.session.queued_bytes() == 2 * message.size());
+        CHECK(h.session.queued_stanzas() == 2);
         CHECK(h.session.state() == Session::State::Bound);
         h.session.deliver(message);
         CHECK(h.session.state() == Session::State::Closed);
@@ -440,12 +446,11 @@ TEST_SUITE("server")
         Harness away(config);
         away.enable();
         away.session.peer_closed();
-        away.session.deliver(message);
-        away.session.deliver(message);
+        for (int i = 0; i < 3; ++i) away.session.deliver(message);
         CHECK(away.session.state() == Session::State::Closed);
         CHECK(away.session.action() == Session::Action::Close);
         CHECK(away.session.take_output().empty());
-        CHECK(away.session.take_unacked() == message + message);
+        CHECK(away.session.take_unacked() == message + message + message);
     }
 
     TEST_CASE("session without resumption, or closed cleanly, is not kept when the connection drops")
@@ -510,6 +515,8 @@ TEST_SUITE("server")
         old_side.session.hand_over();
         CHECK(old_side.session.take_output().empty());  // it had no client any more
         new_side.session.deliver("<message id='4'/>");  // arrives before the state
+        CHECK(new_side.session.queued_stanzas() == 1);  // counted against the queue's bound meanwhile
+        CHECK(new_side.session.queued_bytes() == std::string_view("<message id='4'/>").size());
         old_side.session.deliver("<message id='3b'/>");  // was posted to the old side before the switch
         server::ResumeState state = old_side.session.take_resume_state(1);
         CHECK(old_side.session.state() == Session::State::Closed);
@@ -517,6 +524,7 @@ TEST_SUITE("server")
 
         new_side.session.resumed(std::move(state));
         CHECK(new_side.session.state() == Session::State::Bound);
+        CHECK(new_side.session.queued_stanzas() == 4);  // unacknowledged now: 2, 3, 3b, 4
         CHECK(new_side.session.jid().str() == "alice@localhost/r");
         CHECK(new_side.session.sm_id() == id);
         CHECK(new_side.session.take_output() ==
