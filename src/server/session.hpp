@@ -54,8 +54,9 @@ public:
     virtual ~SessionHost() = default;
     virtual std::optional<crypto::ScramKeys> scram_keys(std::string_view domain, std::string_view local,
                                                         crypto::Hash hash) = 0;
-    virtual bool auth_allowed() = 0;  // false once the peer's address used up its failed-login budget
-    virtual void auth_failed() = 0;
+    // A password check for `account` (local@domain as the client named it) ended, right or wrong (wrong
+    // includes an unknown account). Returns how long to hold the answer back (the same either way).
+    virtual std::chrono::milliseconds auth_checked(const std::string& account, bool failed) = 0;
     virtual BindOutcome bind(const xmpp::Jid& full_jid) = 0;  // newest wins: an older session is kicked
     virtual void route(xml::Stanza&& stanza) = 0;             // a stanza from the bound session, from stamped
     // The bound session may now be resumed with this SM-ID (XEP-0198 <enable resume='true'/>).
@@ -79,6 +80,7 @@ public:
         StartTls,     // flush output, run the TLS handshake, then call tls_established()
         RunBlocking,  // run take_blocking_job() off the I/O thread, then call blocking_done()
         Resume,       // fetch the session resume_request() names, then call resumed() or resume_failed()
+        Wait,         // wait wait_time() (a login's answer held back after failed logins), then call wait_done()
         Close,        // flush output, close TLS and TCP
     };
 
@@ -96,6 +98,8 @@ public:
     void tls_established(TlsInfo info);
     std::function<sasl::Step()> take_blocking_job();
     void blocking_done(sasl::Step step);
+    std::chrono::milliseconds wait_time() const { return wait_; }
+    void wait_done();
 
     // Ends the stream with a stream error (timeouts, shutdown, a newer session for this resource, an
     // outbox the peer never drains...). Safe in any state.
@@ -156,6 +160,7 @@ private:
     void handle_response(const xml::Stanza& el);
     void handle_abort();
     void apply_sasl_step(sasl::Step step);
+    void answer_sasl_step(sasl::Step step);
     void sasl_failure(xmpp::SaslFailure failure, std::string_view text = {});
     void handle_unbound_stanza(xml::Stanza&& stanza);
     void handle_bind(const xml::Stanza& iq);
@@ -196,6 +201,8 @@ private:
     std::optional<std::string> blocking_input_;
     bool blocking_is_start_ = false;
     unsigned auth_failures_ = 0;
+    std::optional<sasl::Step> held_step_;  // the answer of a password check, during Action::Wait
+    std::chrono::milliseconds wait_{0};
     StreamManagement sm_;
     ClientState csi_;
     ResumeRequest resume_request_;
