@@ -17,7 +17,7 @@ if [[ ! -f $build/build.ninja ]]; then
 elif [[ $(scripts/build-option.sh "$build" wolfssl) != "$wolfssl" ]]; then
   meson configure "$build" -Dwolfssl="$wolfssl"
 fi
-suites=(xml xmpp crypto sasl tls store config ctl server modules net fuzz integration)
+suites=(base xml xmpp crypto sasl tls store config ctl server modules net fuzz integration)
 # Only what these suites run (test programs, ternd, ternctl): the load generator and the like stay unbuilt.
 mapfile -t targets < <(scripts/suite-targets.sh "$build" "${suites[@]}")
 ninja -C "$build" -j"${JOBS:-2}" "${targets[@]}" src/ternd src/ctl/ternctl

@@ -56,6 +56,7 @@ require_tls = $2
 
 [limits]
 max_connections_per_ip = 100000
+max_unauthenticated_per_ip = 100000
 idle_timeout = 3600
 TOML
 }

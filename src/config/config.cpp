@@ -733,12 +733,77 @@ void check_services(Checker& c, const Config& config, const std::vector<std::str
     }
 }
 
+Handler prefixes(std::vector<base::IpPrefix>& out)
+{
+    return array_of("IP prefixes", true, [&out] { out.clear(); },
+                    [&out](Checker& c, const toml::node& node, const std::string& key) {
+                        const auto* text = node.as_string();
+                        std::string why = "expected an IP address or a prefix such as \"10.0.0.0/8\"";
+                        auto prefix = text ? base::parse_ip_prefix(text->get(), &why) : std::nullopt;
+                        if (!prefix) {
+                            c.fail(node.source(), key, why + ", got " + describe(node));
+                            return false;
+                        }
+                        out.push_back(*prefix);
+                        return true;
+                    });
+}
+
+Handler listen_address(ListenAddress& out)
+{
+    return [&out](Checker& c, const toml::node& node, const std::string& key) {
+        const auto* text = node.as_string();
+        auto address = parse_listen_address(text ? std::string_view{text->get()} : "");
+        if (!text || !address) {
+            const std::string why = text ? address.error() : "expected \"IP:port\" or \"[IPv6]:port\"";
+            return c.fail(node.source(), key, why + ", got " + describe(node));
+        }
+        out = std::move(*address);
+    };
+}
+
+// proxy_protocol needs the addresses allowed to send the header, and proxy_from means nothing without it.
+void check_proxy(Checker& c, const std::string& prefix, bool proxy_protocol, bool has_proxy_from)
+{
+    if (c.error()) return;  // a bad value above: proxy_from may only look empty
+    if (proxy_protocol && !has_proxy_from)
+        c.fail(prefix + "proxy_protocol", "expected " + prefix +
+                                              "proxy_from as well: the addresses of the proxies allowed to send "
+                                              "the PROXY header, e.g. [\"10.0.0.0/8\"]");
+    if (!proxy_protocol && has_proxy_from)
+        c.fail(prefix + "proxy_from", "has no effect without " + prefix + "proxy_protocol = true");
+}
+
+// [[c2s.listener]]: address (required), mode, proxy_protocol, proxy_from.
+Handler listeners(std::vector<Listener>& out)
+{
+    return array_of("tables ([[c2s.listener]])", true, [&out] { out.clear(); },
+                    [&out](Checker& c, const toml::node& node, const std::string& key) {
+                        if (!node.is_table()) {
+                            c.fail(node.source(), key, "expected a table, got " + describe(node));
+                            return false;
+                        }
+                        Listener& l = out.emplace_back();
+                        section({
+                            {"address", listen_address(l.address)},
+                            {"mode", one_of(l.mode, Choices<ListenerMode>{{"starttls", ListenerMode::StartTls},
+                                                                          {"direct_tls", ListenerMode::DirectTls}})},
+                            {"proxy_protocol", boolean(l.proxy_protocol)},
+                            {"proxy_from", prefixes(l.proxy_from)},
+                        })(c, node, key);
+                        if (!c.was_set(key + ".address"))
+                            c.fail(key, "expected " + key + ".address (\"IP:port\" or \"[IPv6]:port\")");
+                        check_proxy(c, key + '.', l.proxy_protocol, !l.proxy_from.empty());
+                        return true;
+                    });
+}
+
 // ---- checks across keys -----------------------------------------------------------------------
 
 void check_listeners(Checker& c, const C2sConfig& c2s)
 {
-    if (c2s.listen.empty() && c2s.direct_tls.empty())
-        return c.fail("c2s.listen", "no listener: c2s.listen and c2s.direct_tls are both empty");
+    if (c2s.listen.empty() && c2s.direct_tls.empty() && c2s.listeners.empty())
+        return c.fail("c2s.listen", "no listener: c2s.listen, c2s.direct_tls and c2s.listener are all empty");
 
     struct Entry {
         const ListenAddress* address;
@@ -748,6 +813,8 @@ void check_listeners(Checker& c, const C2sConfig& c2s)
     for (std::size_t i = 0; i < c2s.listen.size(); ++i) all.push_back({&c2s.listen[i], element_key("c2s.listen", i)});
     for (std::size_t i = 0; i < c2s.direct_tls.size(); ++i)
         all.push_back({&c2s.direct_tls[i], element_key("c2s.direct_tls", i)});
+    for (std::size_t i = 0; i < c2s.listeners.size(); ++i)
+        all.push_back({&c2s.listeners[i].address, element_key("c2s.listener", i) + ".address"});
     for (std::size_t i = 0; i < all.size(); ++i) {
         for (std::size_t j = 0; j < i; ++j) {
             if (*all[i].address != *all[j].address) continue;
@@ -823,6 +890,23 @@ std::string_view to_string(SaslMechanism mechanism)
 std::string_view to_string(ServiceTransport transport)
 {
     return transport == ServiceTransport::Udp ? "udp" : "tcp";
+}
+
+bool Listener::trusted_proxy(std::string_view peer_address) const
+{
+    if (!proxy_protocol) return false;
+    const auto peer = base::parse_ip(peer_address);
+    return peer && std::any_of(proxy_from.begin(), proxy_from.end(),
+                               [&](const base::IpPrefix& prefix) { return prefix.contains(*peer); });
+}
+
+std::vector<Listener> C2sConfig::all_listeners() const
+{
+    std::vector<Listener> all;
+    for (const auto& address : listen) all.push_back({address, ListenerMode::StartTls, proxy_protocol, proxy_from});
+    for (const auto& address : direct_tls) all.push_back({address, ListenerMode::DirectTls, proxy_protocol, proxy_from});
+    all.insert(all.end(), listeners.begin(), listeners.end());
+    return all;
 }
 
 std::string ListenAddress::to_string() const
@@ -914,6 +998,8 @@ expected<Config, ConfigError> load_string(std::string_view toml_text, std::strin
             {"direct_tls", addresses(c2s.direct_tls)},
             {"require_tls", boolean(c2s.require_tls)},
             {"proxy_protocol", boolean(c2s.proxy_protocol)},
+            {"proxy_from", prefixes(c2s.proxy_from)},
+            {"listener", listeners(c2s.listeners)},
         })},
         {"tls", section({
             {"certificate", path(config.tls.defaults.certificate, Empty::Allowed)},
@@ -926,8 +1012,11 @@ expected<Config, ConfigError> load_string(std::string_view toml_text, std::strin
             {"max_attributes", integer(limits.max_attributes, 1, 1024)},
             {"auth_timeout", integer(limits.auth_timeout, 1, 3600)},
             {"idle_timeout", integer(limits.idle_timeout, 10, 86400)},
-            {"max_connections_per_ip", integer(limits.max_connections_per_ip, 1, 100000)},
+            {"max_connections_per_ip", integer(limits.max_connections_per_ip, 1, 1000000)},
+            {"max_unauthenticated_per_ip", integer(limits.max_unauthenticated_per_ip, 1, 100000)},
+            {"ipv6_prefix_length", integer(limits.ipv6_prefix_length, 32, 128)},
             {"max_auth_failures_per_minute", integer(limits.max_auth_failures_per_minute, 1, 1000)},
+            {"auth_failure_max_delay", integer(limits.auth_failure_max_delay, 1, 60)},
             {"max_outbox_bytes", integer(limits.max_outbox_bytes, 65536, 256 << 20)},
             {"max_queued_stanzas", integer(limits.max_queued_stanzas, 16, 1000000)},
             {"outbox_stall_timeout", integer(limits.outbox_stall_timeout, 1, 3600)},
@@ -950,7 +1039,13 @@ expected<Config, ConfigError> load_string(std::string_view toml_text, std::strin
 
     Checker checker{std::string{source_name}};
     document(checker, root, "");
-    check_listeners(checker, config.c2s);
+    // [[c2s.listener]] tables replace the default listeners unless those are set as well.
+    if (checker.was_set("c2s.listener")) {
+        if (!checker.was_set("c2s.listen")) c2s.listen.clear();
+        if (!checker.was_set("c2s.direct_tls")) c2s.direct_tls.clear();
+    }
+    check_proxy(checker, "c2s.", c2s.proxy_protocol, !c2s.proxy_from.empty());
+    if (!checker.error()) check_listeners(checker, config.c2s);
     check_tls(checker, config, tls_domain_keys);
 
     std::vector<std::string> service_keys;

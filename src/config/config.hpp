@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/expected.hpp"
+#include "base/ip_prefix.hpp"
 
 namespace tern::config {
 
@@ -42,12 +43,33 @@ struct ServerConfig {
     friend bool operator==(const ServerConfig&, const ServerConfig&) = default;
 };
 
+enum class ListenerMode { StartTls, DirectTls };
+
+// One listening socket. With proxy_protocol, connections from an address in proxy_from must start with a
+// PROXY header (v1 or v2) and are counted under the client address it names; connections from any other
+// address are served as direct clients, and a PROXY header from them is refused.
+struct Listener {
+    ListenAddress address;
+    ListenerMode mode = ListenerMode::StartTls;
+    bool proxy_protocol = false;
+    std::vector<base::IpPrefix> proxy_from;
+
+    bool trusted_proxy(std::string_view peer_address) const;  // proxy_protocol and peer in proxy_from
+    friend bool operator==(const Listener&, const Listener&) = default;
+};
+
 struct C2sConfig {
+    // Without [[c2s.listener]] tables these are the listeners (the defaults are dropped as soon as a
+    // [[c2s.listener]] is given and they are not set); proxy_protocol and proxy_from apply to both lists.
     std::vector<ListenAddress> listen{{"127.0.0.1", 5222}};      // STARTTLS
     std::vector<ListenAddress> direct_tls{{"127.0.0.1", 5223}};  // XEP-0368
     bool require_tls = true;
     bool proxy_protocol = false;
+    std::vector<base::IpPrefix> proxy_from;
+    std::vector<Listener> listeners;  // [[c2s.listener]], in order
 
+    // listen, then direct_tls, then listeners: every socket ternd binds.
+    std::vector<Listener> all_listeners() const;
     friend bool operator==(const C2sConfig&, const C2sConfig&) = default;
 };
 
@@ -72,8 +94,11 @@ struct LimitsConfig {
     std::uint32_t max_attributes = 64;
     std::chrono::seconds auth_timeout{30};
     std::chrono::seconds idle_timeout{600};
-    std::uint32_t max_connections_per_ip = 20;
-    std::uint32_t max_auth_failures_per_minute = 5;
+    std::uint32_t max_connections_per_ip = 10000;     // all connections of one address (IPv6: one prefix)
+    std::uint32_t max_unauthenticated_per_ip = 32;    // of those, not yet logged in
+    std::uint32_t ipv6_prefix_length = 64;            // IPv6 addresses are counted per prefix of this length
+    std::uint32_t max_auth_failures_per_minute = 5;   // answered without delay, per address and per account
+    std::chrono::seconds auth_failure_max_delay{10};  // the longest a login's answer waits after failures
     // What waits for one client (outbox and XEP-0198 queue, also while detached): deliveries beyond
     // either bound bounce to their senders with resource-constraint.
     std::uint32_t max_outbox_bytes = 1048576;

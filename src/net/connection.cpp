@@ -10,6 +10,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include "base/ip_prefix.hpp"
 #include "base/log.hpp"
 #include "net/proxy_protocol.hpp"
 #include "store/accounts.hpp"
@@ -98,10 +99,12 @@ void SessionHandle::set_owner(std::weak_ptr<Connection> owner)
 
 //---------------------------------------------------------------------------------------------------------
 
-Connection::Connection(asio::ip::tcp::socket socket, Port port, Runtime& runtime, Worker& worker, BlockingPool& blocking)
+Connection::Connection(asio::ip::tcp::socket socket, const config::Listener& listener, Runtime& runtime, Worker& worker,
+                       BlockingPool& blocking)
     : socket_(std::move(socket)),
       timer_(socket_.get_executor()),
-      port_(port),
+      listener_(listener),
+      port_(listener.mode == config::ListenerMode::DirectTls ? Port::DirectTls : Port::StartTls),
       runtime_(runtime),
       worker_(worker),
       blocking_(blocking),
@@ -116,11 +119,8 @@ Connection::Connection(asio::ip::tcp::socket socket, Port port, Runtime& runtime
     asio::error_code ec;
     const auto remote = socket_.remote_endpoint(ec);
     if (!ec) {
-        // An IPv4 peer on a dual-stack socket is reported as IPv4.
-        const auto ip = remote.address();
-        address_ = ip.is_v6() && ip.to_v6().is_v4_mapped()
-            ? asio::ip::make_address_v4(asio::ip::v4_mapped, ip.to_v6()).to_string()
-            : ip.to_string();
+        // An IPv4 peer on a dual-stack socket is reported as IPv4, as a PROXY header's source is.
+        address_ = base::normalize_ip(remote.address().to_string());
         port_number_ = remote.port();
     } else {
         address_ = "unknown";
@@ -182,7 +182,7 @@ asio::awaitable<bool> Connection::read_proxy_header()
             co_return false;
         }
         if (parsed.header.has_address) {
-            address_ = parsed.header.source_address;
+            address_ = base::normalize_ip(parsed.header.source_address);
             port_number_ = parsed.header.source_port;
         }
         pending_.erase(0, parsed.consumed);
@@ -195,14 +195,26 @@ asio::awaitable<bool> Connection::read_proxy_header()
 // run()'s.
 asio::awaitable<void> Connection::open()
 {
-    const auto& config = *snapshot_.config;
-    if (config.c2s.proxy_protocol && !co_await read_proxy_header()) co_return;
+    const bool proxied = listener_.trusted_proxy(address_);
+    if (proxied && !co_await read_proxy_header()) co_return;
 
-    if (!runtime_.limits().try_connect(address_)) {
+    limit_key_ = runtime_.limits().key(address_);
+    if (!runtime_.limits().try_connect(limit_key_)) {
         log::info("c2s.refused", "conn={} ip={} reason=max_connections_per_ip", id_, address_);
         co_return;
     }
     counted_address_ = true;
+
+    if (listener_.proxy_protocol && !proxied) {
+        // A direct client on a proxied listener: it may not claim another address.
+        const std::size_t n = co_await read_some();
+        if (n == 0) co_return;
+        pending_.append(read_buffer.data(), n);
+        if (starts_like_proxy_header(pending_)) {
+            log::info("c2s.proxy_header_refused", "conn={} ip={} reason=not_in_proxy_from", id_, address_);
+            co_return;
+        }
+    }
     log::debug("c2s.connect", "conn={} ip={} port={}", id_, address_, port_ == Port::DirectTls ? "direct-tls" : "starttls");
 
     if (port_ == Port::DirectTls) {
@@ -334,6 +346,12 @@ asio::awaitable<void> Connection::carry_out_actions()
             session_->routed();
             break;
         }
+        case server::Session::Action::Wait: {
+            asio::steady_timer wait(socket_.get_executor(), session_->wait_time());
+            co_await wait.async_wait(nothrow);
+            if (!stopped_) session_->wait_done();
+            break;
+        }
         case server::Session::Action::Resume: {
             auto outcome = co_await resume(session_->resume_request());
             if (!outcome) {
@@ -394,7 +412,6 @@ void Connection::create_session(std::optional<server::TlsInfo> tls)
 void Connection::pump()
 {
     if (!session_ || stopped_) return;
-    if (auth_reserved_ && session_->state() != server::Session::State::Authenticating) settle_auth(false);
     if (session_->has_output()) send_plain(session_->take_output());
     if (session_->action() == server::Session::Action::Close) begin_close();
 }
@@ -570,10 +587,7 @@ void Connection::detach()
     tls_.reset();
     std::string().swap(wire_);
     std::string().swap(pending_);
-    if (counted_address_) {
-        runtime_.limits().disconnected(address_);
-        counted_address_ = false;
-    }
+    uncount_address();
     log::info("c2s.detached", "conn={} jid={} resume_timeout={}", id_, log::quote(session_->jid().str()),
               session_->resume_timeout().count());
     arm_timer();
@@ -587,11 +601,10 @@ void Connection::stop()
     asio::error_code ec;
     socket_.close(ec);
     timer_.cancel();
-    settle_auth(false);
     // A stanza still being routed may touch the session's module state on the blocking pool: the session's
     // end waits for it (carry_out_actions).
     if (session_ && !held_) end_session();
-    if (counted_address_) runtime_.limits().disconnected(address_);
+    uncount_address();
     log::debug("c2s.disconnect", "conn={} ip={} jid={}", id_, address_,
                session_ && session_->authenticated() ? log::quote(session_->jid().str()) : std::string("-"));
     // Pending operations hold their own references; this may drop the last one held by the worker.
@@ -661,24 +674,21 @@ std::optional<crypto::ScramKeys> Connection::scram_keys(std::string_view domain,
     return *keys;
 }
 
-bool Connection::auth_allowed()
+std::chrono::milliseconds Connection::auth_checked(const std::string& account, bool failed)
 {
-    settle_auth(false);
-    auth_reserved_ = runtime_.limits().begin_auth(address_, Clock::now());
-    return auth_reserved_;
+    const auto delay = runtime_.limits().auth_checked(limit_key_, account, Clock::now(), failed);
+    if (!failed && counted_address_ && !counted_authenticated_) {
+        runtime_.limits().authenticated(limit_key_);
+        counted_authenticated_ = true;
+    }
+    return delay;
 }
 
-void Connection::auth_failed()
+void Connection::uncount_address()
 {
-    if (auth_reserved_) return settle_auth(true);
-    runtime_.limits().auth_failed(address_, Clock::now());  // the attempt outlived this connection's stop()
-}
-
-void Connection::settle_auth(bool failed)
-{
-    if (!auth_reserved_) return;
-    auth_reserved_ = false;
-    runtime_.limits().end_auth(address_, Clock::now(), failed);
+    if (!counted_address_) return;
+    runtime_.limits().disconnected(limit_key_, counted_authenticated_);
+    counted_address_ = false;
 }
 
 server::BindOutcome Connection::bind(const xmpp::Jid& full_jid)

@@ -75,7 +75,9 @@ class Connection final : public server::SessionHost, public std::enable_shared_f
 public:
     enum class Port { StartTls, DirectTls };
 
-    Connection(asio::ip::tcp::socket socket, Port port, Runtime& runtime, Worker& worker, BlockingPool& blocking);
+    // `listener` outlives the connection (the server keeps its listeners for its whole life).
+    Connection(asio::ip::tcp::socket socket, const config::Listener& listener, Runtime& runtime, Worker& worker,
+               BlockingPool& blocking);
     ~Connection() override;
 
     // On the worker's thread: registers with the worker, arms the deadline timer and starts reading.
@@ -90,8 +92,7 @@ public:
     // server::SessionHost
     std::optional<crypto::ScramKeys> scram_keys(std::string_view domain, std::string_view local,
                                                 crypto::Hash hash) override;
-    bool auth_allowed() override;
-    void auth_failed() override;
+    std::chrono::milliseconds auth_checked(const std::string& account, bool failed) override;
     server::BindOutcome bind(const xmpp::Jid& full_jid) override;
     bool route(xml::Stanza&& stanza) override;
     void enable_resumption(std::string_view id) override;
@@ -132,7 +133,7 @@ private:
     server::TlsInfo tls_info() const;
 
     void pump();  // session output -> wire; a Close action -> begin_close()
-    void settle_auth(bool failed);  // the login attempt admitted by auth_allowed() is over
+    void uncount_address();  // gives back this connection's place in the per-address limits
     void send_plain(std::string_view bytes);
     void queue_tls_output();
     void flush();
@@ -157,6 +158,7 @@ private:
     // Set to deadline() (auth, idle ping and timeout, close grace, resumption); never later than it. When
     // the deadline moves later, the timer fires early and is set again.
     asio::steady_timer timer_;
+    const config::Listener& listener_;
     Port port_;
     Runtime& runtime_;
     Worker& worker_;
@@ -165,8 +167,9 @@ private:
     std::uint64_t id_;
     std::string address_;       // the peer's IP (the PROXY-protocol source when enabled)
     std::uint16_t port_number_ = 0;
+    std::string limit_key_;     // what the per-address limits count address_ under
     bool counted_address_ = false;
-    bool auth_reserved_ = false;  // a login attempt holds one failure of the address's budget
+    bool counted_authenticated_ = false;  // counted as a connection that proved a password
 
     std::unique_ptr<tls::Engine> tls_;
     std::unique_ptr<server::Session> session_;

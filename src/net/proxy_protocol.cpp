@@ -135,4 +135,14 @@ ProxyParse parse_proxy_header(std::string_view data)
     return invalid("expected a PROXY protocol header");
 }
 
+bool starts_like_proxy_header(std::string_view data)
+{
+    constexpr std::string_view v1_prefix = "PROXY";
+    const auto starts = [&](std::string_view prefix) {
+        const std::size_t n = std::min(data.size(), prefix.size());
+        return n > 0 && data.substr(0, n) == prefix.substr(0, n);
+    };
+    return starts(v2_signature) || starts(v1_prefix);
+}
+
 }  // namespace tern::net

@@ -27,4 +27,8 @@ struct ProxyParse {
 // of up to 536 bytes (enough for TCP over IPv4/IPv6 with TLVs) and calls anything longer Invalid.
 ProxyParse parse_proxy_header(std::string_view data);
 
+// Whether the first bytes of a connection (one or more) may be the start of a PROXY header: "PROXY"
+// (v1) or the v2 signature. No XMPP stream (which starts with '<' or a BOM) or TLS record (0x16) does.
+bool starts_like_proxy_header(std::string_view data);
+
 }  // namespace tern::net

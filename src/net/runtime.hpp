@@ -37,7 +37,7 @@ public:
         : snapshot_(std::move(initial)),
           accounts_path_(std::move(accounts_path)),
           registry_(snapshot_.config->limits.max_resources_per_account),
-          limits_(snapshot_.config->limits.max_connections_per_ip, snapshot_.config->limits.max_auth_failures_per_minute),
+          limits_(server::address_limit_settings(snapshot_.config->limits)),
           router_(registry_, accounts_path_.parent_path(), &blocking)
     {
     }
@@ -52,7 +52,7 @@ public:
     {
         const auto& limits = next.config->limits;
         registry_.set_max_resources(limits.max_resources_per_account);
-        limits_.set_limits(limits.max_connections_per_ip, limits.max_auth_failures_per_minute);
+        limits_.set_settings(server::address_limit_settings(limits));
         std::lock_guard lock(mutex_);
         snapshot_ = std::move(next);
     }

@@ -149,13 +149,14 @@ struct Server::Impl {
     asio::io_context main{1};
     std::vector<std::thread> threads;
     std::vector<asio::ip::tcp::acceptor> acceptors;
+    std::vector<config::Listener> listeners;  // fixed at start: connections refer to their listener
     asio::signal_set signals{main, SIGINT, SIGTERM, SIGHUP};
     std::size_t next_worker = 0;
     bool stopping = false;
 
     expected<void, std::string> prepare();
-    expected<void, std::string> listen(const config::ListenAddress& address, Connection::Port port);
-    asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, Connection::Port port);
+    expected<void, std::string> listen(const config::Listener& listener);
+    asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, const config::Listener& listener);
     void wait_for_signal();
     void reload();
     void begin_stop();
@@ -189,8 +190,9 @@ expected<void, std::string> Server::Impl::prepare()
     return {};
 }
 
-expected<void, std::string> Server::Impl::listen(const config::ListenAddress& address, Connection::Port port)
+expected<void, std::string> Server::Impl::listen(const config::Listener& listener)
 {
+    const config::ListenAddress& address = listener.address;
     asio::error_code ec;
     const auto ip = asio::ip::make_address(address.host, ec);
     if (ec) return make_unexpected("cannot listen on " + address.to_string() + ": " + ec.message());
@@ -203,12 +205,16 @@ expected<void, std::string> Server::Impl::listen(const config::ListenAddress& ad
     if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) return make_unexpected("cannot listen on " + address.to_string() + ": " + ec.message());
     acceptors.push_back(std::move(acceptor));
-    asio::co_spawn(main, accept_loop(acceptors.back(), port), asio::detached);
-    log::info("c2s.listen", "address={} mode={}", address.to_string(), port == Connection::Port::DirectTls ? "direct-tls" : "starttls");
+    asio::co_spawn(main, accept_loop(acceptors.back(), listener), asio::detached);
+    std::string proxies;
+    for (const auto& prefix : listener.proxy_from) proxies += (proxies.empty() ? "" : ",") + prefix.to_string();
+    log::info("c2s.listen", "address={} mode={} proxy_from={}", address.to_string(),
+              listener.mode == config::ListenerMode::DirectTls ? "direct-tls" : "starttls",
+              listener.proxy_protocol ? log::quote(proxies) : std::string("-"));
     return {};
 }
 
-asio::awaitable<void> Server::Impl::accept_loop(asio::ip::tcp::acceptor& acceptor, Connection::Port port)
+asio::awaitable<void> Server::Impl::accept_loop(asio::ip::tcp::acceptor& acceptor, const config::Listener& listener)
 {
     asio::steady_timer backoff(main);
     while (!stopping) {
@@ -222,7 +228,7 @@ asio::awaitable<void> Server::Impl::accept_loop(asio::ip::tcp::acceptor& accepto
             co_await backoff.async_wait(nothrow);
             continue;
         }
-        auto connection = std::make_shared<Connection>(std::move(socket), port, *runtime, worker, blocking);
+        auto connection = std::make_shared<Connection>(std::move(socket), listener, *runtime, worker, blocking);
         asio::post(worker.context, [connection] { connection->start(); });
     }
 }
@@ -261,6 +267,10 @@ void Server::Impl::reload()
     };
     keep(next.c2s.listen != config.c2s.listen, "c2s.listen", next.c2s.listen, config.c2s.listen);
     keep(next.c2s.direct_tls != config.c2s.direct_tls, "c2s.direct_tls", next.c2s.direct_tls, config.c2s.direct_tls);
+    keep(next.c2s.proxy_protocol != config.c2s.proxy_protocol, "c2s.proxy_protocol", next.c2s.proxy_protocol,
+         config.c2s.proxy_protocol);
+    keep(next.c2s.proxy_from != config.c2s.proxy_from, "c2s.proxy_from", next.c2s.proxy_from, config.c2s.proxy_from);
+    keep(next.c2s.listeners != config.c2s.listeners, "c2s.listener", next.c2s.listeners, config.c2s.listeners);
     keep(next.server.workers != config.server.workers, "server.workers", next.server.workers, config.server.workers);
     keep(next.server.data_dir != config.server.data_dir, "server.data_dir", next.server.data_dir, config.server.data_dir);
 
@@ -355,15 +365,10 @@ int Server::run()
         s.workers.push_back(std::make_unique<Worker>());
         s.guards.push_back(asio::make_work_guard(s.workers.back()->context));
     }
-    s.acceptors.reserve(s.config.c2s.listen.size() + s.config.c2s.direct_tls.size());
-    for (const auto& address : s.config.c2s.listen) {
-        if (auto ok = s.listen(address, Connection::Port::StartTls); !ok) {
-            log::error("ternd.start_failed", "error={}", log::quote(ok.error()));
-            return 1;
-        }
-    }
-    for (const auto& address : s.config.c2s.direct_tls) {
-        if (auto ok = s.listen(address, Connection::Port::DirectTls); !ok) {
+    s.listeners = s.config.c2s.all_listeners();
+    s.acceptors.reserve(s.listeners.size());
+    for (const auto& listener : s.listeners) {
+        if (auto ok = s.listen(listener); !ok) {
             log::error("ternd.start_failed", "error={}", log::quote(ok.error()));
             return 1;
         }

@@ -93,6 +93,7 @@ public:
 
     // After Success: the authenticated username (SASLprep'd, not yet nodeprep'd) and the requested
     // authorization identity (empty if none). Whether the authzid is acceptable is the session's decision.
+    // After a NotAuthorized failure, authcid() is the username the client claimed, if it got that far.
     std::string_view authcid() const { return authcid_; }
     std::string_view authzid() const { return authzid_; }
 

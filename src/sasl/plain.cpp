@@ -44,6 +44,7 @@ Step Plain::verify(std::string_view message)
     auto pass = xmpp::saslprep(password);
     if (!user || user->empty() || !pass || pass->empty())
         return Step::fail(SaslFailure::NotAuthorized, "SASLprep failed");
+    authcid_ = *user;  // the claimed identity, for per-account limits; authenticated only on success
 
     auto hash = crypto::Hash::Sha256;
     Credentials creds = find_credentials(ctx_, *user, hash);
@@ -58,7 +59,6 @@ Step Plain::verify(std::string_view message)
     if (!crypto::constant_time_equal(derived.stored_key, creds.keys.stored_key) || !creds.known)
         return Step::fail(SaslFailure::NotAuthorized, "invalid credentials");
 
-    authcid_ = std::move(*user);
     authzid_ = std::string(authzid);
     return Step::success();
 }

@@ -297,8 +297,6 @@ void Session::handle_auth(const xml::Stanza& auth)
     if (state_ != State::Negotiating || authenticated())
         return fail(StreamErrorCondition::PolicyViolation, "authentication is not expected now");
     if (!secure() && config_->require_tls) return sasl_failure(SaslFailure::EncryptionRequired);
-    if (!host_.auth_allowed())
-        return fail(StreamErrorCondition::PolicyViolation, "too many failed authentication attempts from your address");
 
     const std::string_view name = auth.attr("mechanism");
     const sasl::ServerContext context = sasl_context();
@@ -361,7 +359,36 @@ void Session::blocking_done(sasl::Step step)
     process();
 }
 
+void Session::wait_done()
+{
+    if (action_ != Action::Wait) return;
+    action_ = Action::None;
+    if (state_ == State::Closed || !held_step_) return;
+    sasl::Step step = std::move(*held_step_);
+    held_step_.reset();
+    answer_sasl_step(std::move(step));
+    process();
+}
+
 void Session::apply_sasl_step(sasl::Step step)
+{
+    // A password was checked (right, wrong or for no such account): the limits may hold the answer back.
+    const bool checked = step.kind == sasl::Step::Kind::Success ||
+        (step.kind == sasl::Step::Kind::Failure && step.failure == SaslFailure::NotAuthorized);
+    if (checked && mechanism_) {
+        const auto local = xmpp::Jid::prep_local(mechanism_->authcid());
+        const std::string account = local && !local->empty() ? *local + '@' + domain_ : std::string();
+        wait_ = host_.auth_checked(account, step.kind == sasl::Step::Kind::Failure);
+        if (wait_.count() > 0) {
+            held_step_ = std::move(step);
+            action_ = Action::Wait;
+            return;
+        }
+    }
+    answer_sasl_step(std::move(step));
+}
+
+void Session::answer_sasl_step(sasl::Step step)
 {
     switch (step.kind) {
     case sasl::Step::Kind::Challenge: {
@@ -369,7 +396,6 @@ void Session::apply_sasl_step(sasl::Step step)
         return;
     }
     case sasl::Step::Kind::Failure:
-        if (step.failure == SaslFailure::NotAuthorized) host_.auth_failed();
         return sasl_failure(step.failure, step.text);
     case sasl::Step::Kind::Success: break;
     }

@@ -54,8 +54,9 @@ public:
     virtual ~SessionHost() = default;
     virtual std::optional<crypto::ScramKeys> scram_keys(std::string_view domain, std::string_view local,
                                                         crypto::Hash hash) = 0;
-    virtual bool auth_allowed() = 0;  // false once the peer's address used up its failed-login budget
-    virtual void auth_failed() = 0;
+    // A password check for `account` (local@domain as the client named it) ended, right or wrong (wrong
+    // includes an unknown account). Returns how long to hold the answer back (the same either way).
+    virtual std::chrono::milliseconds auth_checked(const std::string& account, bool failed) = 0;
     virtual BindOutcome bind(const xmpp::Jid& full_jid) = 0;  // newest wins: an older session is kicked
     // A stanza from the bound session, 'from' stamped. False: its handling goes on (an awaitable IQ handler);
     // the session waits in Action::Route, and its later stanzas with it, until routed() is called.
@@ -82,6 +83,7 @@ public:
         RunBlocking,  // run take_blocking_job() off the I/O thread, then call blocking_done()
         Route,        // finish the stanza route() left pending, then call routed()
         Resume,       // fetch the session resume_request() names, then call resumed() or resume_failed()
+        Wait,         // wait wait_time() (a login's answer held back after failed logins), then call wait_done()
         Close,        // flush output, close TLS and TCP
     };
 
@@ -101,6 +103,8 @@ public:
     void blocking_done(sasl::Step step);
     // The stanza route() left pending is handled (its reply, if any, already delivered): go on reading.
     void routed();
+    std::chrono::milliseconds wait_time() const { return wait_; }
+    void wait_done();
 
     // Ends the stream with a stream error (timeouts, shutdown, a newer session for this resource, an
     // outbox the peer never drains...). Safe in any state.
@@ -161,6 +165,7 @@ private:
     void handle_response(const xml::Stanza& el);
     void handle_abort();
     void apply_sasl_step(sasl::Step step);
+    void answer_sasl_step(sasl::Step step);
     void sasl_failure(xmpp::SaslFailure failure, std::string_view text = {});
     void handle_unbound_stanza(xml::Stanza&& stanza);
     void handle_bind(const xml::Stanza& iq);
@@ -201,6 +206,8 @@ private:
     std::optional<std::string> blocking_input_;
     bool blocking_is_start_ = false;
     unsigned auth_failures_ = 0;
+    std::optional<sasl::Step> held_step_;  // the answer of a password check, during Action::Wait
+    std::chrono::milliseconds wait_{0};
     StreamManagement sm_;
     ClientState csi_;
     ResumeRequest resume_request_;

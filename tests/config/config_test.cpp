@@ -45,6 +45,8 @@ TEST_CASE("config defaults are what an operator expects")
     CHECK(c.c2s.direct_tls == std::vector<ListenAddress>{{"127.0.0.1", 5223}});
     CHECK(c.c2s.require_tls);
     CHECK_FALSE(c.c2s.proxy_protocol);
+    CHECK(c.c2s.proxy_from.empty());
+    CHECK(c.c2s.listeners.empty());
     CHECK(c.tls.defaults.certificate.empty());
     CHECK(c.tls.defaults.key.empty());
     CHECK(c.tls.domains.empty());
@@ -53,8 +55,11 @@ TEST_CASE("config defaults are what an operator expects")
     CHECK(c.limits.max_attributes == 64);
     CHECK(c.limits.auth_timeout == 30s);
     CHECK(c.limits.idle_timeout == 600s);
-    CHECK(c.limits.max_connections_per_ip == 20);
+    CHECK(c.limits.max_connections_per_ip == 10000);
+    CHECK(c.limits.max_unauthenticated_per_ip == 32);
+    CHECK(c.limits.ipv6_prefix_length == 64);
     CHECK(c.limits.max_auth_failures_per_minute == 5);
+    CHECK(c.limits.auth_failure_max_delay == 10s);
     CHECK(c.limits.max_outbox_bytes == 1048576);
     CHECK(c.limits.max_queued_stanzas == 10000);
     CHECK(c.limits.outbox_stall_timeout == 60s);
@@ -102,6 +107,14 @@ listen = ["0.0.0.0:5222", "[::]:5222"]
 direct_tls = []
 require_tls = false
 proxy_protocol = true
+proxy_from = ["10.0.0.0/8", "2001:db8::/32"]
+[[c2s.listener]]
+address = "192.0.2.1:5222"
+proxy_protocol = true
+proxy_from = ["192.0.2.10"]
+[[c2s.listener]]
+address = "[2001:db8::1]:5223"
+mode = "direct_tls"
 [tls]
 certificate = "/etc/tern/cert.pem"
 key = "/etc/tern/key.pem"
@@ -114,8 +127,11 @@ max_depth = 256
 max_attributes = 1
 auth_timeout = 3600
 idle_timeout = 10
-max_connections_per_ip = 100000
+max_connections_per_ip = 1000000
+max_unauthenticated_per_ip = 100000
+ipv6_prefix_length = 48
 max_auth_failures_per_minute = 1000
+auth_failure_max_delay = 60
 max_outbox_bytes = 268435456
 max_queued_stanzas = 16
 outbox_stall_timeout = 3600
@@ -139,6 +155,17 @@ strict_channel_binding_flag = true
     CHECK(c.c2s.direct_tls.empty());
     CHECK_FALSE(c.c2s.require_tls);
     CHECK(c.c2s.proxy_protocol);
+    CHECK(c.c2s.proxy_from == std::vector<tern::base::IpPrefix>{*tern::base::parse_ip_prefix("10.0.0.0/8"),
+                                                                *tern::base::parse_ip_prefix("2001:db8::/32")});
+    REQUIRE(c.c2s.listeners.size() == 2);
+    CHECK(c.c2s.listeners[0].address == ListenAddress{"192.0.2.1", 5222});
+    CHECK(c.c2s.listeners[0].mode == ListenerMode::StartTls);
+    CHECK(c.c2s.listeners[0].proxy_protocol);
+    CHECK(c.c2s.listeners[0].proxy_from == std::vector<tern::base::IpPrefix>{*tern::base::parse_ip_prefix("192.0.2.10")});
+    CHECK(c.c2s.listeners[1].address == ListenAddress{"2001:db8::1", 5223});
+    CHECK(c.c2s.listeners[1].mode == ListenerMode::DirectTls);
+    CHECK_FALSE(c.c2s.listeners[1].proxy_protocol);
+    CHECK(c.c2s.all_listeners().size() == 4);
     CHECK(c.tls.defaults == CertificatePaths{"/etc/tern/cert.pem", "/etc/tern/key.pem"});
     REQUIRE(c.tls.domains.size() == 1);
     CHECK(c.tls.domains.at("chat.example.net") == CertificatePaths{"/etc/tern/chat.pem", "/etc/tern/chat.key"});
@@ -147,7 +174,10 @@ strict_channel_binding_flag = true
     CHECK(c.limits.max_attributes == 1);
     CHECK(c.limits.auth_timeout == 3600s);
     CHECK(c.limits.idle_timeout == 10s);
-    CHECK(c.limits.max_connections_per_ip == 100000);
+    CHECK(c.limits.max_connections_per_ip == 1000000);
+    CHECK(c.limits.max_unauthenticated_per_ip == 100000);
+    CHECK(c.limits.ipv6_prefix_length == 48);
+    CHECK(c.limits.auth_failure_max_delay == 60s);
     CHECK(c.limits.max_auth_failures_per_minute == 1000);
     CHECK(c.limits.max_outbox_bytes == 268435456);
     CHECK(c.limits.max_queued_stanzas == 16);
@@ -197,8 +227,11 @@ TEST_CASE("config rejects each integer key's wrong type and both ends of its ran
         {"limits", "max_attributes", 1, 1024},
         {"limits", "auth_timeout", 1, 3600},
         {"limits", "idle_timeout", 10, 86400},
-        {"limits", "max_connections_per_ip", 1, 100000},
+        {"limits", "max_connections_per_ip", 1, 1000000},
+        {"limits", "max_unauthenticated_per_ip", 1, 100000},
+        {"limits", "ipv6_prefix_length", 32, 128},
         {"limits", "max_auth_failures_per_minute", 1, 1000},
+        {"limits", "auth_failure_max_delay", 1, 60},
         {"limits", "max_outbox_bytes", 65536, 256 << 20},
         {"limits", "max_queued_stanzas", 16, 1000000},
         {"limits", "outbox_stall_timeout", 1, 3600},
@@ -220,7 +253,7 @@ TEST_CASE("config rejects each integer key's wrong type and both ends of its ran
             CHECK(e.file == "t.toml");
             CHECK(e.line == 3);
             CHECK(e.key == dotted);
-            const bool seconds = dotted.ends_with("timeout");
+            const bool seconds = dotted.ends_with("timeout") || dotted.ends_with("delay");
             const std::string expected = std::string{seconds ? "expected a number of seconds" : "expected an integer"} +
                                          " from " + std::to_string(c.min) + " to " + std::to_string(c.max) + ", got " +
                                          (value == "[1]" ? "an array" : value);
@@ -398,12 +431,70 @@ TEST_CASE("config reports a bad listen address with its element and line")
 TEST_CASE("config needs a listener and refuses the same address twice")
 {
     CHECK(message_of("[c2s]\nlisten = []\ndirect_tls = []\n") ==
-          "t.toml:2: key 'c2s.listen': no listener: c2s.listen and c2s.direct_tls are both empty");
+          "t.toml:2: key 'c2s.listen': no listener: c2s.listen, c2s.direct_tls and c2s.listener are all empty");
     CHECK(loaded("[c2s]\nlisten = []\n").c2s.direct_tls.size() == 1);
     CHECK(message_of("[c2s]\nlisten = [\"127.0.0.1:5223\"]\n") ==
           "t.toml:2: key 'c2s.listen[0]': address 127.0.0.1:5223 is listed twice (in c2s.listen[0] and "
           "c2s.direct_tls[0])");
     CHECK(error_of("[c2s]\nlisten = [\"[::1]:5222\",\n\"[::1]:5222\"]\n").key == "c2s.listen[1]");
+}
+
+TEST_CASE("config [[c2s.listener]] tables: their own proxy settings, and they replace the default listeners")
+{
+    const Config c = loaded("[[c2s.listener]]\naddress = \"0.0.0.0:5222\"\nproxy_protocol = true\n"
+                            "proxy_from = [\"10.0.0.0/8\"]\n");
+    CHECK(c.c2s.listen.empty());
+    CHECK(c.c2s.direct_tls.empty());
+    const auto all = c.c2s.all_listeners();
+    REQUIRE(all.size() == 1);
+    CHECK(all[0].trusted_proxy("10.1.2.3"));
+    CHECK(all[0].trusted_proxy("::ffff:10.1.2.3"));
+    CHECK_FALSE(all[0].trusted_proxy("192.0.2.1"));
+    CHECK_FALSE(all[0].trusted_proxy("unknown"));
+    // Set alongside them, the old lists stay.
+    const Config both = loaded("[c2s]\nlisten = [\"127.0.0.1:5222\"]\n[[c2s.listener]]\naddress = \"127.0.0.1:6222\"\n");
+    CHECK(both.c2s.all_listeners().size() == 2);
+    CHECK(both.c2s.direct_tls.empty());
+    // [c2s] proxy settings apply to listen and direct_tls.
+    const Config old = loaded("[c2s]\nproxy_protocol = true\nproxy_from = [\"127.0.0.1\"]\n");
+    for (const auto& l : old.c2s.all_listeners()) CHECK(l.trusted_proxy("127.0.0.1"));
+    CHECK_FALSE(default_config().c2s.all_listeners()[0].trusted_proxy("127.0.0.1"));
+}
+
+TEST_CASE("config listener and proxy errors name file, line and key")
+{
+    CHECK(message_of("[c2s]\nproxy_protocol = true\n") ==
+          "t.toml:2: key 'c2s.proxy_protocol': expected c2s.proxy_from as well: the addresses of the proxies allowed "
+          "to send the PROXY header, e.g. [\"10.0.0.0/8\"]");
+    CHECK(message_of("[c2s]\nproxy_from = [\"10.0.0.0/8\"]\n") ==
+          "t.toml:2: key 'c2s.proxy_from': has no effect without c2s.proxy_protocol = true");
+    CHECK(message_of("[c2s]\nproxy_protocol = true\nproxy_from = [\"10.0.0.0/8\",\n \"10.0.0.1/8\"]\n") ==
+          "t.toml:4: key 'c2s.proxy_from[1]': the address has bits set beyond the prefix length (did you mean "
+          "10.0.0.0/8?), got \"10.0.0.1/8\"");
+    CHECK(message_of("[c2s]\nproxy_protocol = true\nproxy_from = [\"proxy.example\"]\n") ==
+          "t.toml:3: key 'c2s.proxy_from[0]': expected an IP address or a prefix such as \"10.0.0.0/8\" or "
+          "\"2001:db8::/32\", got \"proxy.example\"");
+    CHECK(message_of("[c2s]\nproxy_protocol = true\nproxy_from = []\n") ==
+          "t.toml:2: key 'c2s.proxy_protocol': expected c2s.proxy_from as well: the addresses of the proxies allowed "
+          "to send the PROXY header, e.g. [\"10.0.0.0/8\"]");
+    CHECK(message_of("[c2s]\nproxy_from = 1\n") ==
+          "t.toml:2: key 'c2s.proxy_from': expected an array of IP prefixes, got 1");
+    CHECK(message_of("[[c2s.listener]]\nmode = \"direct_tls\"\n") ==
+          "t.toml:1: key 'c2s.listener[0]': expected c2s.listener[0].address (\"IP:port\" or \"[IPv6]:port\")");
+    CHECK(message_of("[[c2s.listener]]\naddress = \"127.0.0.1:6222\"\n[[c2s.listener]]\naddress = \"127.0.0.1:70000\"\n") ==
+          "t.toml:4: key 'c2s.listener[1].address': expected a port from 1 to 65535, got \"127.0.0.1:70000\"");
+    CHECK(message_of("[[c2s.listener]]\naddress = \"127.0.0.1:6222\"\nmode = \"tls\"\n") ==
+          "t.toml:3: key 'c2s.listener[0].mode': expected one of \"starttls\", \"direct_tls\", got \"tls\"");
+    CHECK(message_of("[[c2s.listener]]\naddress = \"127.0.0.1:6222\"\nproxy_protocol = true\n") ==
+          "t.toml:3: key 'c2s.listener[0].proxy_protocol': expected c2s.listener[0].proxy_from as well: the addresses "
+          "of the proxies allowed to send the PROXY header, e.g. [\"10.0.0.0/8\"]");
+    CHECK(message_of("[[c2s.listener]]\naddress = \"127.0.0.1:6222\"\nport = 1\n") ==
+          "t.toml:3: key 'c2s.listener[0].port': unknown key (expected one of: address, mode, proxy_protocol, proxy_from)");
+    CHECK(message_of("[c2s]\nlisten = [\"127.0.0.1:6222\"]\n[[c2s.listener]]\naddress = \"127.0.0.1:6222\"\n") ==
+          "t.toml:4: key 'c2s.listener[0].address': address 127.0.0.1:6222 is listed twice (in c2s.listen[0] and "
+          "c2s.listener[0].address)");
+    CHECK(message_of("[c2s]\nlistener = 1\n") ==
+          "t.toml:2: key 'c2s.listener': expected an array of tables ([[c2s.listener]]), got 1");
 }
 
 TEST_CASE("config sasl mechanisms come from the known set, once each, in the given order")

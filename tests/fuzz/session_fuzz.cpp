@@ -122,7 +122,7 @@ public:
           registry_(registry),
           router_(router),
           config_(session_config(flags)),
-          limits_(20, 5),
+          limits_(),
           session_(config_, *this, (flags & 0x1) ? std::optional(tls_info()) : std::nullopt)
     {
     }
@@ -160,8 +160,10 @@ public:
         require(keys.has_value());
         return *keys;
     }
-    bool auth_allowed() override { return limits_.auth_allowed(std::string(address), now()); }
-    void auth_failed() override { limits_.auth_failed(std::string(address), now()); }
+    std::chrono::milliseconds auth_checked(const std::string& account, bool failed) override
+    {
+        return limits_.auth_checked(limits_.key(address), account, now(), failed);
+    }
     server::BindOutcome bind(const xmpp::Jid& full_jid) override
     {
         auto result = registry_.bind(full_jid, handle_);
@@ -205,6 +207,9 @@ private:
                 continue;
             case server::Session::Action::Resume:
                 session_.resume_failed({});
+                continue;
+            case server::Session::Action::Wait:
+                session_.wait_done();
                 continue;
             case server::Session::Action::Close:
             case server::Session::Action::None:

@@ -16,6 +16,7 @@ TEST_SUITE("integration")
     {
         TernProcess server;
         server.set("c2s", "proxy_protocol", "true");
+        server.set("c2s", "proxy_from", "[\"127.0.0.1\"]");
         server.start();
         XmppClient proxied(server.starttls_port());
         proxied.send("PROXY TCP4 203.0.113.7 127.0.0.1 40000 5222\r\n");
@@ -32,6 +33,7 @@ TEST_SUITE("integration")
     {
         TernProcess server;
         server.set("c2s", "proxy_protocol", "true");
+        server.set("c2s", "proxy_from", "[\"127.0.0.1\"]");
         server.set("limits", "max_connections_per_ip", "2");
         server.start();
         std::vector<std::unique_ptr<XmppClient>> clients;

@@ -34,7 +34,10 @@ struct Fixture {
 
     explicit Fixture(bool proxy_protocol = false, bool ipv6 = false)
     {
-        if (proxy_protocol) server.set("c2s", "proxy_protocol", "true");
+        if (proxy_protocol) {
+            server.set("c2s", "proxy_protocol", "true");
+            server.set("c2s", "proxy_from", "[\"127.0.0.1\", \"::1\"]");
+        }
         if (ipv6) server.listen_ipv6();
         server.add_user("alice@localhost", "wonderland");
         server.add_user("bob@localhost", "builder");

@@ -106,4 +106,16 @@ TEST_SUITE("net")
         CHECK(parse_proxy_header(v2(1, 0x11, std::string(1000, '\0'))).status == Status::Invalid);
         CHECK(parse_proxy_header(v2(1, 0x11, std::string(12, '\0')).substr(0, 20)).status == Status::NeedMore);
     }
+
+    TEST_CASE("proxy: the first byte tells a PROXY header from an XMPP stream or a TLS record")
+    {
+        CHECK(starts_like_proxy_header("P"));
+        CHECK(starts_like_proxy_header("PROXY TCP4 "));
+        CHECK(starts_like_proxy_header(std::string_view("\r\n\r\n\0\r", 6)));
+        CHECK_FALSE(starts_like_proxy_header(""));
+        CHECK_FALSE(starts_like_proxy_header("<stream:stream"));
+        CHECK_FALSE(starts_like_proxy_header("\xef\xbb\xbf<"));
+        CHECK_FALSE(starts_like_proxy_header("\x16\x03\x01"));
+        CHECK_FALSE(starts_like_proxy_header("PRX"));
+    }
 }

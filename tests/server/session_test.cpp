@@ -27,8 +27,9 @@ constexpr std::string_view header_to_localhost =
 
 struct FakeHost : server::SessionHost {
     std::map<std::string, std::string> passwords{{"alice", "wonderland"}};
-    bool allowed = true;
+    std::chrono::milliseconds delay{0};  // what auth_checked() answers
     int failures = 0;
+    std::vector<std::string> checked;  // accounts whose password was checked
     std::vector<std::string> bound;
     std::vector<std::string> routed;
     server::BindOutcome bind_outcome = server::BindOutcome::Bound;
@@ -40,8 +41,12 @@ struct FakeHost : server::SessionHost {
         if (it == passwords.end()) return std::nullopt;
         return crypto::derive_scram_keys(hash, it->second, "salt-for-" + it->first, 4096);
     }
-    bool auth_allowed() override { return allowed; }
-    void auth_failed() override { ++failures; }
+    std::chrono::milliseconds auth_checked(const std::string& account, bool failed) override
+    {
+        checked.push_back(account);
+        failures += failed;
+        return delay;
+    }
     server::BindOutcome bind(const xmpp::Jid& full) override
     {
         bound.push_back(full.str());
@@ -333,13 +338,31 @@ TEST_SUITE("server")
         CHECK(h.session.action() == Session::Action::Close);
     }
 
-    TEST_CASE("session refuses authentication while the address is over its failure budget")
+    TEST_CASE("session holds a login's answer back for the delay the limits give, right or wrong")
     {
-        Harness h;
-        h.host.allowed = false;
-        h.feed(header_to_localhost);
-        const std::string out = h.feed("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'/>");
-        CHECK(out.find("<policy-violation") != std::string::npos);
+        for (const char* password : {"wonderland", "wrong"}) {
+            Harness h;
+            h.host.delay = std::chrono::milliseconds(1500);
+            h.feed(header_to_localhost);
+            h.feed("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>" +
+                   crypto::base64_encode(std::string("\0ALICE\0", 7) + password) + "</auth>");
+            REQUIRE(h.session.action() == Session::Action::RunBlocking);
+            h.session.blocking_done(h.session.take_blocking_job()());
+            // The password is checked (and a failure counted) before the wait; nothing is answered yet.
+            CHECK(h.host.checked == std::vector<std::string>{"alice@localhost"});
+            REQUIRE(h.session.action() == Session::Action::Wait);
+            CHECK(h.session.wait_time() == std::chrono::milliseconds(1500));
+            CHECK(h.session.take_output().empty());
+            // Input that arrives meanwhile waits too.
+            h.session.receive("<iq type='get' id='early'/>");
+            CHECK(h.session.take_output().empty());
+            h.session.wait_done();
+            const std::string out = h.session.take_output();
+            const bool right = std::string_view(password) == "wonderland";
+            CHECK((out.find("<success") != std::string::npos) == right);
+            CHECK((out.find("<not-authorized/>") != std::string::npos) == !right);
+            CHECK(h.session.authenticated() == right);
+        }
     }
 
     TEST_CASE("session runs PLAIN as a blocking job")
