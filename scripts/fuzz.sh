@@ -8,9 +8,11 @@ seconds=${1:-60}  # CI (.ci/run) passes 60: every target gets at least a minute
 scripts/install-deps.sh --with-tests
 # The default TLS library (lean), like the other builds; an existing build-fuzz/ with another one is switched.
 wolfssl=${WOLFSSL:-lean}
+# ASan only: clang 14 cannot compile the coroutine handlers (modules/roster.cpp) with ASan, UBSan and
+# fuzzer-no-link together ("Cannot represent a difference across sections"); UBSan runs in sanitize.sh (gcc).
 if [[ ! -f build-fuzz/build.ninja ]]; then
   CXX=clang++ meson setup build-fuzz --wrap-mode=nodownload -Dfuzzing_engine=libfuzzer \
-    -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized -Dbenchmarks=disabled \
+    -Db_sanitize=address -Db_lundef=false -Dbuildtype=debugoptimized -Dbenchmarks=disabled \
     -Dwolfssl="$wolfssl"
 elif [[ $(scripts/build-option.sh build-fuzz wolfssl) != "$wolfssl" ]]; then
   meson configure build-fuzz -Dwolfssl="$wolfssl"
