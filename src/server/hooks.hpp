@@ -43,10 +43,10 @@ struct Delivery {
 };
 
 struct StanzaHooks {
-    std::function<HookResult(const xml::Stanza& stanza, const StanzaContext& context)> pre_route;
-    std::function<void(const Delivery& delivery, const StanzaContext& context)> on_deliver;
-    std::function<HookResult(const Envelope& stanza, const StanzaContext& context)> undeliverable;
-    std::function<void(const Envelope& stanza, const StanzaContext& context)> archive;
+    std::function<HookResult(const xml::Stanza& stanza, const StanzaContext& context)> pre_route = {};
+    std::function<void(const Delivery& delivery, const StanzaContext& context)> on_deliver = {};
+    std::function<HookResult(const Envelope& stanza, const StanzaContext& context)> undeliverable = {};
+    std::function<void(const Envelope& stanza, const StanzaContext& context)> archive = {};
 };
 
 // A module's part in a bound session's life. Each appends stanzas to push to the session to `out`; the
